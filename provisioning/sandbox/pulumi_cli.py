@@ -1,0 +1,142 @@
+"""Make the Pulumi CLI of exactly the pinned SDK's version available.
+
+The Automation API refuses a CLI older than its SDK and behaves subtly
+differently with a newer one, so the version is taken from the installed
+``pulumi`` package, never chosen by hand. Machines without internet can't use
+the official installer; they build the CLI from the Go module proxy instead.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+CLI_MODULE = "github.com/pulumi/pulumi/pkg/v3"
+SDK_MODULE = "github.com/pulumi/pulumi/sdk/v3"
+LANGUAGE_HOST_MODULE = "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3"
+VERSION_SYMBOL = "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
+
+
+def sdk_version() -> str:
+    return importlib.metadata.version("pulumi")
+
+
+def cache_bin(version: str) -> Path:
+    """Binaries live outside the repository so clones stay small and a second
+    install on the same machine is a version check, not a build."""
+    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return root / "cf-ssl-saas" / "pulumi" / version / "bin"
+
+
+def cli_version(binary: Path) -> str | None:
+    try:
+        out = subprocess.run(
+            [str(binary), "version"], capture_output=True, text=True, timeout=60, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.strip().removeprefix("v")
+
+
+def matching_binary(version: str) -> Path | None:
+    candidates = [cache_bin(version) / "pulumi"]
+    on_path = shutil.which("pulumi")
+    if on_path:
+        candidates.append(Path(on_path))
+    return next((c for c in candidates if c.exists() and cli_version(c) == version), None)
+
+
+def reachable(host: str, port: int = 443, timeout: float = 5.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def official_install(version: str) -> Path | None:
+    if not reachable("get.pulumi.com"):
+        return None
+    from pulumi.automation import PulumiCommand
+    from semver import VersionInfo
+
+    root = cache_bin(version).parent
+    try:
+        PulumiCommand.install(root=str(root), version=VersionInfo.parse(version))
+    except Exception as error:  # noqa: BLE001 - any installer failure means: build instead
+        print(
+            f"official install failed ({type(error).__name__}); building with Go", file=sys.stderr
+        )
+        return None
+    return root / "bin" / "pulumi"
+
+
+def external_replaces(go_mod: str) -> list[str]:
+    """The CLI's go.mod pins forks through replace directives, which Go only
+    honours in the main module; the wrapper must repeat the non-local ones."""
+    lines = []
+    for line in go_mod.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("replace ") and "=>" in stripped:
+            target = stripped.split("=>", 1)[1].strip()
+            if not target.startswith((".", "/")):
+                lines.append(stripped)
+    return lines
+
+
+def go(args: list[str], cwd: Path) -> str:
+    env = {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod"}
+    result = subprocess.run(["go", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"go {' '.join(args)} failed:\n{result.stderr[-4000:]}")
+    return result.stdout
+
+
+def go_build(version: str) -> Path:
+    tag = f"v{version}"
+    bin_dir = cache_bin(version)
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="pulumi-build-") as tmp:
+        work = Path(tmp)
+        go(["mod", "init", "pulumi-cli-build"], work)
+        mod_file = go(["mod", "download", "-json", f"{CLI_MODULE}@{tag}"], work)
+        cli_go_mod = Path(json.loads(mod_file)["GoMod"]).read_text()
+        with (work / "go.mod").open("a") as handle:
+            handle.write("\n" + "\n".join(external_replaces(cli_go_mod)) + "\n")
+        go(["get", f"{CLI_MODULE}/cmd/pulumi@{tag}", f"{SDK_MODULE}@{tag}"], work)
+        ldflags = f"-s -w -X {VERSION_SYMBOL}={tag}"
+        go(
+            [
+                "build",
+                "-trimpath",
+                "-ldflags",
+                ldflags,
+                "-o",
+                str(bin_dir / "pulumi"),
+                f"{CLI_MODULE}/cmd/pulumi",
+            ],
+            work,
+        )
+    return bin_dir / "pulumi"
+
+
+def main() -> int:
+    version = sdk_version()
+    binary = matching_binary(version) or official_install(version) or go_build(version)
+    found = cli_version(binary)
+    if found != version:
+        print(f"pulumi at {binary} reports {found!r}, expected {version}", file=sys.stderr)
+        return 1
+    print(binary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
