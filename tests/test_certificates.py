@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from provisioning.certificates import MAX_KEY_BYTES, CertificateFacts, check_pem_item
@@ -127,9 +128,9 @@ def test_dns_names_are_reported_as_written() -> None:
     assert facts is not None and facts.dns_names == tuple(names)
 
 
-def test_dns_names_fall_back_to_the_common_name_without_a_san() -> None:
+def test_dns_names_fall_back_to_the_common_name_without_a_san(leaf: Leaf) -> None:
     ca = private_ca()
-    issued = issue(["unused.example.com"])
+    issued = leaf()
     key_cert = x509.load_pem_x509_certificate(issued.cert_pem.encode())
     no_san = (
         x509.CertificateBuilder()
@@ -274,6 +275,25 @@ def test_mismatched_key_is_refused(leaf: Leaf) -> None:
     assert problems == [Problem(KEY_AT, "does not match the public key in CertPem")]
 
 
+def test_key_with_a_damaged_private_part_is_refused(leaf: Leaf) -> None:
+    """The public half matches, so only a signature exposes the damage."""
+    issued = leaf()
+    key = serialization.load_pem_private_key(issued.key_pem.encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    good = key.private_numbers()
+    damaged = rsa.RSAPrivateNumbers(
+        good.p, good.q, good.d + 2, good.dmp1 + 2, good.dmq1, good.iqmp, good.public_numbers
+    ).private_key(unsafe_skip_rsa_key_validation=True)
+    damaged_pem = damaged.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    problems = check(issued.cert_pem, damaged_pem, issued.chain_pem)[1]
+    assert [p.location for p in problems] == [KEY_AT]
+    assert "is damaged" in problems[0].message
+
+
 def test_oversize_key_is_refused(leaf: Leaf) -> None:
     issued = leaf("rsa4096")
     oversize = issued.key_pem + "\n" * (MAX_KEY_BYTES + 1 - len(issued.key_pem))
@@ -304,6 +324,7 @@ def test_cloudfront_refuses_keys_only_acm_takes(leaf: Leaf, key: str, descriptio
         ("dsa", "DSA 2048", False, ACM_ALLOWED),
         ("ed25519", "Ed25519", True, CLOUDFRONT_ALLOWED),
         ("ed25519", "Ed25519", False, ACM_ALLOWED),
+        ("ed448", "Ed448", True, CLOUDFRONT_ALLOWED),
     ],
 )
 def test_keys_acm_cannot_import_are_refused(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import (
     CertificateIssuerPrivateKeyTypes,
     CertificatePublicKeyTypes,
@@ -60,7 +60,7 @@ def pem(cert: x509.Certificate) -> str:
 
 
 def private_key(kind: str) -> CertificateIssuerPrivateKeyTypes:
-    """``kind`` is rsa<bits> (rsa2048...), ec-p256/ec-p384/ec-p521, dsa or ed25519 —
+    """``kind`` is rsa<bits> (rsa2048...), ec-p256/ec-p384/ec-p521, dsa, ed25519 or ed448 —
     including kinds ACM or CloudFront refuse, since tests need those too."""
     if kind.startswith("rsa"):
         return rsa.generate_private_key(public_exponent=65537, key_size=int(kind[3:]))
@@ -70,6 +70,8 @@ def private_key(kind: str) -> CertificateIssuerPrivateKeyTypes:
         return dsa.generate_private_key(key_size=2048)
     if kind == "ed25519":
         return ed25519.Ed25519PrivateKey.generate()
+    if kind == "ed448":
+        return ed448.Ed448PrivateKey.generate()
     raise ValueError(f"unknown key kind {kind!r}")
 
 
