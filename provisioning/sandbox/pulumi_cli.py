@@ -127,6 +127,22 @@ def go_build(version: str) -> Path:
     return bin_dir / "pulumi"
 
 
+def ensure_language_host(binary: Path) -> None:
+    """`pulumi up` on the project needs a Python language host. The official
+    CLI ships one beside itself; a source build has none (its Go module isn't
+    served here), so the sandbox's stand-in goes into this checkout's venv."""
+    if (binary.parent / "pulumi-language-python").exists():
+        return
+    venv_bin = Path(sys.executable).parent
+    repo = Path(__file__).resolve().parents[2]
+    host = venv_bin / "pulumi-language-python"
+    host.write_text(
+        "#!/bin/sh\n"
+        f'PYTHONPATH="{repo}" exec "{sys.executable}" -m provisioning.sandbox.language_host "$@"\n'
+    )
+    host.chmod(0o755)
+
+
 def main() -> int:
     version = sdk_version()
     binary = matching_binary(version) or official_install(version) or go_build(version)
@@ -134,6 +150,7 @@ def main() -> int:
     if found != version:
         print(f"pulumi at {binary} reports {found!r}, expected {version}", file=sys.stderr)
         return 1
+    ensure_language_host(binary)
     print(binary)
     return 0
 
