@@ -1,0 +1,90 @@
+"""What one job's Pulumi program is a function of, gathered before any
+resource exists: the validated request, the template configurations it
+clones (pinned to saved versions) and which requested certificates ACM has
+issued. Anything that can refuse a job (an unknown template or version, a
+template that can't be cloned faithfully) fails here, so nothing is created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.client import BaseClient
+
+from provisioning.distribution_translation import Untranslatable, translate
+from provisioning.errors import Problem, RequestRejected
+from provisioning.source_config import ConfigStore, SourceConfigError, resolve
+from provisioning.validation import ValidRequest
+
+DEFAULT_MINIMUM_PROTOCOL_VERSION = "TLSv1.2_2021"
+
+
+@dataclass(frozen=True)
+class Source:
+    distribution_id: str
+    version: int
+    config: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    job_id: str
+    request: ValidRequest
+    sources: Mapping[str, Source]  # by item key, only for items that get a distribution
+    issued: frozenset[str] = field(default_factory=frozenset)  # item keys ACM reports ISSUED
+    minimum_protocol_version: str = DEFAULT_MINIMUM_PROTOCOL_VERSION
+
+    def makes_distribution(self, key: str) -> bool:
+        """Imported certificates are usable at once; requested ones only once
+        ISSUED, since CloudFront refuses a distribution with any other."""
+        item = next(i for i in self.request.items if i.key == key)
+        usable = item.imported is not None or key in self.issued
+        return self.request.auto_creation and key in self.sources and usable
+
+
+def resolve_sources(
+    request: ValidRequest, store: ConfigStore, client: BaseClient
+) -> dict[str, Source]:
+    """Fetches (or loads) each template once and checks it translates, so a
+    job is refused up front rather than failing half-built."""
+    if not request.auto_creation:
+        return {}
+    problems: list[Problem] = []
+    resolved: dict[tuple[str, int | None], Source] = {}
+    sources: dict[str, Source] = {}
+    for item in request.items:
+        if item.source is None:
+            continue
+        wanted = (item.source.distribution_id, item.source.config_version_id)
+        if wanted not in resolved:
+            try:
+                config, version = resolve(store, client, *wanted)
+                translate(config)
+            except (SourceConfigError, Untranslatable) as error:
+                problems.append(Problem(f"{item.key}.existing_cf_info", str(error)))
+                continue
+            resolved[wanted] = Source(wanted[0], version, config)
+        sources[item.key] = resolved[wanted]
+    if problems:
+        raise RequestRejected(problems)
+    return sources
+
+
+def issued_items(items: Iterable[Mapping[str, Any]], acm: BaseClient) -> frozenset[str]:
+    """Item keys whose requested certificate ACM now reports ISSUED, read from
+    a job's previous outputs; items that already have a distribution are
+    not asked about again."""
+    issued = set()
+    for item in items:
+        arn = item.get("certificateArn")
+        if item.get("distributionId"):
+            issued.add(item["key"])
+        elif arn and certificate_status(acm, arn) == "ISSUED":
+            issued.add(item["key"])
+    return frozenset(issued)
+
+
+def certificate_status(acm: BaseClient, arn: str) -> str:
+    return str(acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"])

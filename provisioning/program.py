@@ -1,0 +1,121 @@
+"""The Pulumi program: a job's certificates and the distributions that serve
+them. A plain function of a JobSpec, so `pulumi up` on the project and the
+Automation API run exactly the same code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from provisioning.distribution_translation import translate
+from provisioning.job_spec import JobSpec, Source
+from provisioning.validation import Item
+
+# CloudFront only takes certificates from this region, whatever the stack's.
+CERTIFICATE_REGION = "us-east-1"
+JOB_TAG = "ssl-saas:job"
+ITEM_TAG = "ssl-saas:item"
+MAX_COMMENT = 128  # CloudFront's limit
+
+
+def resource_name(item: Item) -> str:
+    """Named by the primary name, unique in a request, so reordering items
+    never replaces resources."""
+    return item.names[0].replace("*", "wildcard")
+
+
+def tags(spec: JobSpec, item: Item) -> dict[str, str]:
+    return {JOB_TAG: spec.job_id, ITEM_TAG: item.names[0]}
+
+
+def certificate(spec: JobSpec, item: Item) -> aws.acm.Certificate:
+    common: dict[str, Any] = {"region": CERTIFICATE_REGION, "tags": tags(spec, item)}
+    name = f"certificate-{resource_name(item)}"
+    if item.imported is None:
+        return aws.acm.Certificate(
+            name,
+            domain_name=item.names[0],
+            subject_alternative_names=list(item.names),
+            validation_method="DNS",
+            **common,
+        )
+    return aws.acm.Certificate(
+        name,
+        certificate_body=item.imported.certificate_pem,
+        certificate_chain=item.imported.chain_pem,
+        private_key=pulumi.Output.secret(item.imported.private_key_pem.get_secret_value()),
+        **common,
+    )
+
+
+def distribution(
+    spec: JobSpec, item: Item, cert: aws.acm.Certificate, source: Source
+) -> tuple[aws.cloudfront.Distribution, tuple[str, ...]]:
+    """A faithful clone of the template but for what makes it this item's:
+    its names, its certificate and a comment naming the job."""
+    translation = translate(source.config)
+    args = {
+        **translation.args,
+        "aliases": list(item.names),
+        "viewer_certificate": {
+            "acm_certificate_arn": cert.arn,
+            "ssl_support_method": "sni-only",
+            "minimum_protocol_version": spec.minimum_protocol_version,
+        },
+        "comment": f"ssl-saas job {spec.job_id}: {item.names[0]}"[:MAX_COMMENT],
+        # Deployment takes minutes; status reads it live instead of an update waiting.
+        "wait_for_deployment": False,
+        "tags": tags(spec, item),
+    }
+    name = f"distribution-{resource_name(item)}"
+    return aws.cloudfront.Distribution(name, **args), translation.warnings
+
+
+def validation_records(
+    options: list[aws.acm.outputs.CertificateDomainValidationOption],
+) -> list[dict[str, str]]:
+    """One record per distinct name: a wildcard and its apex share one."""
+    records = {
+        option.resource_record_name: {
+            "name": option.resource_record_name,
+            "type": option.resource_record_type,
+            "value": option.resource_record_value,
+        }
+        for option in options
+        if option.resource_record_name
+    }
+    return list(records.values())
+
+
+def item_outputs(spec: JobSpec, item: Item) -> dict[str, Any]:
+    cert = certificate(spec, item)
+    outputs: dict[str, Any] = {
+        "key": item.key,
+        "names": list(item.names),
+        "certificateArn": cert.arn,
+        "certificateStatus": cert.status,
+        "validationRecords": cert.domain_validation_options.apply(validation_records),
+    }
+    source = spec.sources.get(item.key)
+    if source is not None:
+        outputs["sourceDistributionId"] = source.distribution_id
+        outputs["configVersion"] = source.version
+    if source is not None and spec.makes_distribution(item.key):
+        dist, warnings = distribution(spec, item, cert, source)
+        outputs |= {
+            "distributionId": dist.id,
+            "distributionArn": dist.arn,
+            "distributionDomainName": dist.domain_name,
+            "distributionStatus": dist.status,
+            "warnings": list(warnings),
+        }
+    return outputs
+
+
+def run(spec: JobSpec) -> None:
+    pulumi.export("jobId", spec.job_id)
+    pulumi.export("jobType", spec.request.acm_op)
+    pulumi.export("items", [item_outputs(spec, item) for item in spec.request.items])

@@ -1,0 +1,154 @@
+"""The Automation API driver: each job is one stack whose name is the jobId.
+
+A job's stack config holds everything its program is a function of — the
+normalised request (private keys as Pulumi secrets) and the template
+versions it was pinned to at submission — so every later update, after a
+restart or on another worker, builds exactly the same program.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from pulumi import automation as auto
+
+from provisioning import program
+from provisioning.job_spec import (
+    DEFAULT_MINIMUM_PROTOCOL_VERSION,
+    JobSpec,
+    Source,
+    issued_items,
+    resolve_sources,
+)
+from provisioning.source_config import RETRIES, cloudfront_client, default_store_url, open_store
+from provisioning.state import PROJECT, backend_url, stack_outputs, workspace_dir
+from provisioning.validation import ValidRequest, validate, validate_text
+
+CERTIFICATE_REGION = program.CERTIFICATE_REGION
+
+
+def key(name: str) -> str:
+    return f"{PROJECT}:{name}"
+
+
+def acm_client() -> Any:
+    return boto3.client("acm", region_name=CERTIFICATE_REGION, config=RETRIES)
+
+
+def workspace() -> auto.LocalWorkspace:
+    folder = workspace_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return auto.LocalWorkspace(
+        work_dir=str(folder),
+        project_settings=auto.ProjectSettings(
+            name=PROJECT, runtime="python", backend=auto.ProjectBackend(url=backend_url())
+        ),
+    )
+
+
+def job_config(
+    valid: ValidRequest, sources: dict[str, Source], minimum_protocol_version: str
+) -> dict[str, auto.ConfigValue]:
+    request = valid.request
+    job_input = request.model_dump(mode="json", exclude={"pemList"})
+    pems = [
+        {
+            "CertPem": pem.CertPem,
+            "PrivateKeyPem": pem.PrivateKeyPem.get_secret_value(),
+            "ChainPem": pem.ChainPem,
+            "existing_cf_info": pem.existing_cf_info and pem.existing_cf_info.model_dump(),
+        }
+        for pem in request.pemList
+    ]
+    pinned = {
+        k: {"distributionId": s.distribution_id, "version": s.version} for k, s in sources.items()
+    }
+    config = {
+        key("jobInput"): auto.ConfigValue(json.dumps(job_input)),
+        key("sources"): auto.ConfigValue(json.dumps(pinned)),
+        key("creationDate"): auto.ConfigValue(datetime.now(UTC).isoformat()),
+        key("minimumProtocolVersion"): auto.ConfigValue(minimum_protocol_version),
+    }
+    if pems:
+        config[key("pems")] = auto.ConfigValue(json.dumps(pems), secret=True)
+    return config
+
+
+def create_job(
+    valid: ValidRequest,
+    sources: dict[str, Source],
+    *,
+    minimum_protocol_version: str = DEFAULT_MINIMUM_PROTOCOL_VERSION,
+    job_id: str | None = None,
+) -> str:
+    """Creates the job's stack and stores its inputs; no resource yet."""
+    job_id = job_id or str(uuid.uuid4())
+    ws = workspace()
+    ws.create_stack(job_id)
+    ws.set_all_config(job_id, job_config(valid, sources, minimum_protocol_version))
+    return job_id
+
+
+def spec_from_config(job_id: str, config: dict[str, auto.ConfigValue]) -> JobSpec:
+    def value(name: str) -> str:
+        return config[key(name)].value
+
+    request = json.loads(value("jobInput"))
+    if key("pems") in config:
+        request["pemList"] = json.loads(value("pems"))
+    store = open_store(default_store_url())
+    sources = {
+        item_key: Source(
+            pin["distributionId"],
+            pin["version"],
+            store.load(pin["distributionId"], pin["version"]),
+        )
+        for item_key, pin in json.loads(value("sources")).items()
+    }
+    previous = (stack_outputs(job_id) or {}).get("items", [])
+    return JobSpec(
+        job_id=job_id,
+        request=validate(request),
+        sources=sources,
+        issued=issued_items(previous, acm_client()),
+        minimum_protocol_version=value("minimumProtocolVersion"),
+    )
+
+
+def project_spec(job_id: str, request_file: Path, minimum_protocol_version: str | None) -> JobSpec:
+    """`pulumi up` on the project: the request file is read on every run and
+    templates are fetched live (and saved as versions) each time."""
+    valid = validate_text(request_file.read_bytes())
+    sources = resolve_sources(valid, open_store(default_store_url()), cloudfront_client())
+    previous = (stack_outputs(job_id) or {}).get("items", [])
+    return JobSpec(
+        job_id=job_id,
+        request=valid,
+        sources=sources,
+        issued=issued_items(previous, acm_client()),
+        minimum_protocol_version=minimum_protocol_version or DEFAULT_MINIMUM_PROTOCOL_VERSION,
+    )
+
+
+def update(
+    job_id: str, on_event: Callable[[auto.events.EngineEvent], Any] | None = None
+) -> auto.UpResult:
+    """One `up` of the job: certificates first; distributions for items
+    whose certificate is usable. Later updates add the rest."""
+    ws = workspace()
+    stack = auto.Stack.select(job_id, ws)
+    spec = spec_from_config(job_id, ws.get_all_config(job_id))
+    return stack.up(program=lambda: program.run(spec), on_event=on_event)
+
+
+def destroy(job_id: str) -> None:
+    """Deletes every resource of the job, then the stack itself."""
+    ws = workspace()
+    stack = auto.Stack.select(job_id, ws)
+    stack.destroy(program=lambda: None, remove=True)
