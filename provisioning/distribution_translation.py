@@ -81,8 +81,8 @@ DEFAULT_S3_ORIGIN_READ_TIMEOUT = 30
 
 @dataclass(frozen=True)
 class Translation:
-    args: dict[str, Any]
-    warnings: tuple[str, ...]
+    args: dict[str, Any]  # kwargs for aws.cloudfront.Distribution, before the caller's overrides
+    warnings: tuple[str, ...]  # each names the API field dropped or changed, and what happened
 
 
 class Untranslatable(Exception):

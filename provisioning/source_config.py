@@ -179,8 +179,7 @@ class LocalStore:
                 file.write(record)
                 file.flush()
                 os.fsync(file.fileno())
-            os.replace(temporary, directory / f"{version}.json")
-            return True
+            os.link(temporary, directory / f"{version}.json")
         except FileExistsError:
             return False
         finally:

@@ -9,9 +9,7 @@ restart or on another worker, builds exactly the same program.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,47 +50,47 @@ def workspace() -> auto.LocalWorkspace:
     )
 
 
-def job_config(
-    valid: ValidRequest, sources: dict[str, Source], minimum_protocol_version: str
-) -> dict[str, auto.ConfigValue]:
-    request = valid.request
-    job_input = request.model_dump(mode="json", exclude={"pemList"})
-    pems = [
+def create_job(
+    job_id: str,
+    job_input: dict[str, Any],
+    pems: list[dict[str, Any]] | None,
+    pins: dict[str, dict[str, Any]],
+    minimum_protocol_version: str,
+) -> None:
+    """Creates the job's stack and stores its inputs; no resource yet. An
+    existing stack (a retried start) is reused, so a start can be repeated."""
+    ws = workspace()
+    try:
+        ws.create_stack(job_id)
+    except auto.StackAlreadyExistsError:
+        pass
+    config = {
+        key("jobInput"): auto.ConfigValue(json.dumps(job_input)),
+        key("sources"): auto.ConfigValue(json.dumps(pins)),
+        key("minimumProtocolVersion"): auto.ConfigValue(minimum_protocol_version),
+    }
+    if pems:
+        config[key("pems")] = auto.ConfigValue(json.dumps(pems), secret=True)
+    ws.set_all_config(job_id, config)
+
+
+def pins_of(sources: dict[str, Source]) -> dict[str, dict[str, Any]]:
+    return {
+        k: {"distributionId": s.distribution_id, "version": s.version} for k, s in sources.items()
+    }
+
+
+def pems_of(valid: ValidRequest) -> list[dict[str, Any]]:
+    """The request's PEM items with the key in clear, for Pulumi to encrypt."""
+    return [
         {
             "CertPem": pem.CertPem,
             "PrivateKeyPem": pem.PrivateKeyPem.get_secret_value(),
             "ChainPem": pem.ChainPem,
             "existing_cf_info": pem.existing_cf_info and pem.existing_cf_info.model_dump(),
         }
-        for pem in request.pemList
+        for pem in valid.request.pemList
     ]
-    pinned = {
-        k: {"distributionId": s.distribution_id, "version": s.version} for k, s in sources.items()
-    }
-    config = {
-        key("jobInput"): auto.ConfigValue(json.dumps(job_input)),
-        key("sources"): auto.ConfigValue(json.dumps(pinned)),
-        key("creationDate"): auto.ConfigValue(datetime.now(UTC).isoformat()),
-        key("minimumProtocolVersion"): auto.ConfigValue(minimum_protocol_version),
-    }
-    if pems:
-        config[key("pems")] = auto.ConfigValue(json.dumps(pems), secret=True)
-    return config
-
-
-def create_job(
-    valid: ValidRequest,
-    sources: dict[str, Source],
-    *,
-    minimum_protocol_version: str = DEFAULT_MINIMUM_PROTOCOL_VERSION,
-    job_id: str | None = None,
-) -> str:
-    """Creates the job's stack and stores its inputs; no resource yet."""
-    job_id = job_id or str(uuid.uuid4())
-    ws = workspace()
-    ws.create_stack(job_id)
-    ws.set_all_config(job_id, job_config(valid, sources, minimum_protocol_version))
-    return job_id
 
 
 def spec_from_config(job_id: str, config: dict[str, auto.ConfigValue]) -> JobSpec:

@@ -1,0 +1,109 @@
+"""Jobs as callers see them: submit, read, list, preview, destroy.
+
+Submission does only what must happen before the caller gets an id —
+validation, template resolution and a lifecycle record — and hands the job
+to the workers; every Pulumi CLI call happens there, never on the caller's
+time.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from provisioning import job_records, stacks
+from provisioning.job_records import JobRecord
+from provisioning.job_spec import DEFAULT_MINIMUM_PROTOCOL_VERSION, resolve_sources
+from provisioning.source_config import cloudfront_client, default_store_url, open_store
+from provisioning.state import stack_outputs
+from provisioning.status import job_status
+from provisioning.validation import ValidRequest, validate_text
+
+# Hands a job to the workers: its id and, for imports, the PEM items (kept in
+# memory only until the worker stores them as Pulumi secrets).
+Launch = Callable[[str, list[dict[str, Any]] | None], None]
+
+
+class UnknownJob(LookupError):
+    pass
+
+
+class JobBusy(RuntimeError):
+    pass
+
+
+def minimum_protocol_version() -> str:
+    return os.environ.get("SSL_SAAS_MINIMUM_PROTOCOL_VERSION", DEFAULT_MINIMUM_PROTOCOL_VERSION)
+
+
+def accept(body: bytes) -> tuple[ValidRequest, dict[str, dict[str, Any]]]:
+    """Everything that can refuse a request, with nothing created: the
+    checks and the templates (fetched and saved as versions, or loaded)."""
+    valid = validate_text(body)
+    sources = resolve_sources(valid, open_store(default_store_url()), cloudfront_client())
+    return valid, stacks.pins_of(sources)
+
+
+def submit(body: bytes, launch: Launch) -> str:
+    valid, pins = accept(body)
+    job_id = str(uuid.uuid4())
+    job_records.write(
+        JobRecord(
+            jobId=job_id,
+            jobType=valid.acm_op,
+            creationDate=job_records.now(),
+            job_input=valid.request.model_dump(mode="json", exclude={"pemList"}),
+            items=len(valid.items),
+            auto_creation=valid.auto_creation,
+            sources=pins,
+            minimumProtocolVersion=minimum_protocol_version(),
+        )
+    )
+    launch(job_id, stacks.pems_of(valid) or None)
+    return job_id
+
+
+def preview(body: bytes) -> dict[str, Any]:
+    """What a request would create, without creating it."""
+    valid, pins = accept(body)
+    return {
+        "jobType": valid.acm_op,
+        "items": [
+            {
+                "key": item.key,
+                "names": list(item.names),
+                "certificate": "imported" if item.imported else "requested (DNS validation)",
+                "distributionFrom": pins.get(item.key),
+            }
+            for item in valid.items
+        ],
+    }
+
+
+def status(job_id: str) -> dict[str, Any]:
+    record = job_records.read(job_id)
+    if record is None:
+        raise UnknownJob(job_id)
+    return job_status(record, stack_outputs(job_id))
+
+
+def statuses() -> list[dict[str, Any]]:
+    found = []
+    for job_id in job_records.job_ids():
+        record = job_records.read(job_id)
+        if record is not None:
+            found.append(job_status(record, stack_outputs(job_id)))
+    return sorted(found, key=lambda job: job["creationDate"], reverse=True)
+
+
+def request_destroy(job_id: str, busy: Callable[[str], bool]) -> None:
+    """Marks the job for destruction; a worker deletes its resources and its
+    stack. Refused while an update of the job runs."""
+    record = job_records.read(job_id)
+    if record is None:
+        raise UnknownJob(job_id)
+    if busy(job_id) or record.phase == "running":
+        raise JobBusy(job_id)
+    job_records.update(job_id, phase="destroying")

@@ -1,0 +1,107 @@
+"""The published job record (``get_ssl_job``), computed from a job's
+lifecycle record and its stack's outputs, plus what the published system
+lacks: per-item detail and one overall status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provisioning.job_records import JobRecord
+
+NOTSTART, INPROGRESS, SUCCESS, FAILED, NONEED = (
+    "NOTSTART",
+    "INPROGRESS",
+    "SUCCESS",
+    "FAILED",
+    "NONEED",
+)
+CERTIFICATE_FAILURES = {"VALIDATION_TIMED_OUT", "FAILED", "REVOKED", "EXPIRED", "INACTIVE"}
+
+
+def stage(total: int, done: int, failed: bool, started: bool) -> str:
+    if failed:
+        return FAILED
+    if total and done >= total:
+        return SUCCESS
+    return INPROGRESS if started else NOTSTART
+
+
+def item_detail(item: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    detail = {
+        "key": item["key"],
+        "names": item["names"],
+        "certificateArn": item.get("certificateArn"),
+        "certificateStatus": item.get("certificateStatus"),
+        "validationRecords": item.get("validationRecords", []),
+        "sourceDistributionId": item.get("sourceDistributionId"),
+        "configVersion": item.get("configVersion"),
+        "distributionId": item.get("distributionId"),
+        "distributionArn": item.get("distributionArn"),
+        "distributionDomainName": item.get("distributionDomainName"),
+        "distributionStatus": item.get("distributionStatus"),
+        "warnings": item.get("warnings", []),
+    }
+    if item["key"] in errors:
+        detail["error"] = errors[item["key"]]
+    return detail
+
+
+def job_status(record: JobRecord, outputs: dict[str, Any] | None) -> dict[str, Any]:
+    items = [item_detail(i, record.item_errors) for i in (outputs or {}).get("items", [])]
+    auto_creation, total = record.auto_creation, record.items
+    failed_job = record.phase == "failed"
+    certs_made = sum(1 for i in items if i["certificateArn"])
+    issued = sum(1 for i in items if i["certificateStatus"] == "ISSUED")
+    cert_failed = any(i["certificateStatus"] in CERTIFICATE_FAILURES or "error" in i for i in items)
+    dists = [i for i in items if i["distributionId"]]
+    started = record.phase != "queued"
+
+    cert_create = stage(total, certs_made, failed_job and certs_made < total, started)
+    cert_validation = stage(total, issued, cert_failed, certs_made > 0)
+    if auto_creation:
+        dist_stage = stage(total, len(dists), failed_job or cert_failed, bool(dists))
+    else:
+        dist_stage = NONEED
+    stages = (cert_create, cert_validation, dist_stage)
+    if FAILED in stages:
+        overall = FAILED
+    elif record.phase == "destroying":
+        overall = "DESTROYING"
+    elif all(s in (SUCCESS, NONEED) for s in stages):
+        overall = SUCCESS
+    else:
+        overall = INPROGRESS if started else "QUEUED"
+
+    return {
+        "jobId": record.jobId,
+        "jobType": record.jobType,
+        "creationDate": record.creationDate,
+        "job_input": record.job_input,
+        "cert_total_number": total,
+        "cert_completed_number": issued,
+        "cloudfront_distribution_total_number": total if auto_creation else 0,
+        "cloudfront_distribution_created_number": len(dists),
+        "certCreateStageStatus": cert_create,
+        "certValidationStageStatus": cert_validation,
+        "distStageStatus": dist_stage,
+        "certList": [i["certificateArn"] for i in items if i["certificateArn"]],
+        "distList": [i["distributionArn"] for i in dists],
+        "promptInfo": prompt(record),
+        "dcv_validation_msg": {
+            r["name"]: {"type": r["type"], "value": r["value"]}
+            for i in items
+            if i["certificateStatus"] == "PENDING_VALIDATION"
+            for r in i["validationRecords"]
+        },
+        "status": overall,
+        "phase": record.phase,
+        "items": items,
+    }
+
+
+def prompt(record: JobRecord) -> str:
+    """The published field for error text: the job's error, then each failed
+    item's, so a caller sees every reason at once."""
+    lines = [record.error] if record.error else []
+    lines += [f"{key}: {reason}" for key, reason in record.item_errors.items()]
+    return "\n".join(lines)

@@ -1,0 +1,198 @@
+"""Workers: each job step runs in its own process; a supervisor moves jobs on.
+
+A step is one process (``python -m provisioning.worker JOBID``), so a crash
+or a kill takes down one step of one job and nothing else; private keys
+reach it through a pipe, never a file. The supervisor keeps at most
+``SSL_SAAS_WORKERS`` steps running, starts submitted jobs at once, and every
+``SSL_SAAS_POLL_SECONDS`` looks at each unfinished job: a certificate ACM now
+reports ISSUED (or failed), a deployment that finished, a job left
+``running`` by a dead worker, a job queued before a restart, a job to
+destroy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from pulumi import automation as auto
+
+from provisioning import job_records, stacks, state
+from provisioning.job_records import JobRecord
+from provisioning.source_config import RETRIES
+from provisioning.status import CERTIFICATE_FAILURES, job_status
+
+log = logging.getLogger("provisioning.worker")
+
+RESTARTED_IMPORT = (
+    "the service restarted before this import job started, and private keys are never "
+    "kept outside a job's stack; submit the request again"
+)
+
+
+def workers() -> int:
+    return int(os.environ.get("SSL_SAAS_WORKERS", "2"))
+
+
+def poll_seconds() -> float:
+    return float(os.environ.get("SSL_SAAS_POLL_SECONDS", "30"))
+
+
+def engine_error(error: auto.CommandError) -> str:
+    """The engine's own error lines, not the whole CLI transcript."""
+    lines = [line.strip() for line in str(error).splitlines() if "error:" in line]
+    return "; ".join(dict.fromkeys(lines)) or "the update failed"
+
+
+def finished(job_id: str, record: JobRecord) -> bool:
+    return job_status(record, state.stack_outputs(job_id))["status"] in ("SUCCESS", "FAILED")
+
+
+def step(job_id: str, pems: list[dict[str, Any]] | None, refresh: bool) -> None:
+    """One step of a job: start it, update it, or destroy it."""
+    record = job_records.read(job_id)
+    if record is None:
+        return
+    state.clear_dead_locks(job_id)
+    if record.phase == "destroying":
+        try:
+            stacks.destroy(job_id)
+        except auto.CommandError as error:
+            job_records.update(job_id, phase="failed", error=f"destroy failed: {engine_error(error)}")
+            return
+        job_records.remove(job_id)
+        return
+    if not stacks.configured(job_id):
+        if record.jobType == "import" and not pems:
+            job_records.update(job_id, phase="failed", error=RESTARTED_IMPORT)
+            return
+        stacks.create_job(
+            job_id, record.job_input, pems, record.sources, record.minimumProtocolVersion
+        )
+    job_records.update(job_id, phase="running")
+    try:
+        stacks.update(job_id, refresh=refresh)
+    except auto.CommandError as error:
+        job_records.update(job_id, phase="failed", error=engine_error(error))
+        return
+    record = job_records.read(job_id) or record
+    job_records.update(job_id, phase="done" if finished(job_id, record) else "waiting")
+
+
+@dataclass
+class Supervisor:
+    """Owns the running steps; one per job at a time."""
+
+    limit: int = field(default_factory=workers)
+    running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    waiting: list[tuple[str, bytes, bool]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def busy(self, job_id: str) -> bool:
+        with self.lock:
+            self.reap()
+            return job_id in self.running or any(j == job_id for j, _, _ in self.waiting)
+
+    def launch(self, job_id: str, pems: list[dict[str, Any]] | None = None, refresh: bool = False) -> None:
+        payload = json.dumps(pems).encode() if pems else b""
+        with self.lock:
+            self.reap()
+            if job_id in self.running or any(j == job_id for j, _, _ in self.waiting):
+                return
+            self.waiting.append((job_id, payload, refresh))
+            self.start_waiting()
+
+    def reap(self) -> None:
+        for job_id, process in list(self.running.items()):
+            if process.poll() is not None:
+                del self.running[job_id]
+
+    def start_waiting(self) -> None:
+        while self.waiting and len(self.running) < self.limit:
+            job_id, payload, refresh = self.waiting.pop(0)
+            command = [sys.executable, "-m", "provisioning.worker", job_id]
+            process = subprocess.Popen(
+                command + (["--refresh"] if refresh else []), stdin=subprocess.PIPE
+            )
+            assert process.stdin is not None
+            process.stdin.write(payload)
+            process.stdin.close()
+            self.running[job_id] = process
+
+    def tick(self) -> None:
+        with self.lock:
+            self.reap()
+            self.start_waiting()
+        for job_id in job_records.job_ids():
+            if self.busy(job_id):
+                continue
+            record = job_records.read(job_id)
+            if record is not None:
+                self.consider(record)
+
+    def consider(self, record: JobRecord) -> None:
+        job_id = record.jobId
+        if record.phase in ("queued", "destroying"):
+            self.launch(job_id)
+        elif record.phase == "running" and not state.locked_by_live_process(job_id):
+            self.launch(job_id)  # its worker died; the step recovers the lock
+        elif record.phase == "waiting":
+            refresh = news_from_aws(record, state.stack_outputs(job_id) or {})
+            if refresh:
+                self.launch(job_id, refresh=True)
+
+    def run_forever(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - one bad tick must not stop the watcher
+                log.exception("watcher tick failed")
+            stop.wait(poll_seconds())
+
+    def stop(self) -> None:
+        with self.lock:
+            for process in self.running.values():
+                process.wait()
+
+
+def news_from_aws(record: JobRecord, outputs: dict[str, Any]) -> bool:
+    """Whether ACM or CloudFront now say something the outputs don't: a
+    certificate issued or failed, a deployment finished. Failures are
+    recorded with ACM's reason before the outputs are refreshed."""
+    acm = boto3.client("acm", region_name=stacks.CERTIFICATE_REGION, config=RETRIES)
+    cloudfront = boto3.client("cloudfront", config=RETRIES)
+    news = False
+    item_errors = dict(record.item_errors)
+    for item in outputs.get("items", []):
+        arn, before = item.get("certificateArn"), item.get("certificateStatus")
+        if arn and before == "PENDING_VALIDATION":
+            found = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+            if found["Status"] != before:
+                news = True
+            if found["Status"] in CERTIFICATE_FAILURES:
+                reason = found.get("FailureReason") or found["Status"]
+                item_errors[item["key"]] = f"certificate {found['Status']}: {reason}"
+        if item.get("distributionId") and item.get("distributionStatus") != "Deployed":
+            got = cloudfront.get_distribution(Id=item["distributionId"])["Distribution"]
+            news = news or got["Status"] == "Deployed"
+    if item_errors != record.item_errors:
+        job_records.update(record.jobId, item_errors=item_errors)
+    return news
+
+
+def main() -> None:
+    job_id = sys.argv[1]
+    payload = sys.stdin.buffer.read()
+    step(job_id, json.loads(payload) if payload else None, "--refresh" in sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()
