@@ -5,10 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
+import time
 from pathlib import Path
 
+from provisioning import jobs
 from provisioning.errors import Problem, RequestRejected
+from provisioning.source_config import (
+    cloudfront_client,
+    default_store_url,
+    list_versions,
+    open_store,
+    save_current,
+)
 from provisioning.validation import validate_text
+from provisioning.worker import Supervisor, poll_seconds
 
 EXIT_REFUSED = 2
 
@@ -46,15 +57,160 @@ def validate_command(args: argparse.Namespace) -> int:
     return EXIT_REFUSED if refused else 0
 
 
+def print_json(value: object) -> None:
+    print(json.dumps(value, indent=2, default=str))
+
+
+def refused(rejected: RequestRejected) -> int:
+    for problem in rejected.problems:
+        print(f"refused: {problem}", file=sys.stderr)
+    return EXIT_REFUSED
+
+
+def follow(job_id: str, supervisor: Supervisor) -> int:
+    """Drives the job from this process and prints each change of state
+    until it succeeds or fails."""
+    last = None
+    while True:
+        supervisor.tick()
+        job = jobs.status(job_id)
+        certificates = f"{job['cert_completed_number']}/{job['cert_total_number']}"
+        distributions = (
+            f"{job['cloudfront_distribution_created_number']}"
+            f"/{job['cloudfront_distribution_total_number']}"
+        )
+        summary = (
+            f"{job['status']}: certificates {certificates} issued, "
+            f"distributions {distributions} created"
+        )
+        if summary != last:
+            print(summary, flush=True)
+            for name, record in job["dcv_validation_msg"].items():
+                print(f"  DNS validation: {name} {record['type']} {record['value']}", flush=True)
+            last = summary
+        if job["status"] in ("SUCCESS", "FAILED") and not supervisor.busy(job_id):
+            if job["promptInfo"]:
+                print(job["promptInfo"], file=sys.stderr)
+            return 0 if job["status"] == "SUCCESS" else 1
+        time.sleep(min(poll_seconds(), 2.0))
+
+
+def submit_command(args: argparse.Namespace) -> int:
+    supervisor = Supervisor()
+    try:
+        job_id = jobs.submit(read_file(args.file), supervisor.launch)
+    except RequestRejected as rejected:
+        return refused(rejected)
+    print(job_id, flush=True)
+    if args.wait:
+        return follow(job_id, supervisor)
+    supervisor.stop()  # the first step stores the job (keys as secrets) before we exit
+    return 0
+
+
+def status_command(args: argparse.Namespace) -> int:
+    try:
+        print_json(jobs.status(args.job_id))
+    except jobs.UnknownJob:
+        print(f"no job {args.job_id}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def list_command(_: argparse.Namespace) -> int:
+    for job in jobs.statuses():
+        print(f"{job['jobId']}  {job['jobType']:6}  {job['status']:10}  {job['creationDate']}")
+    return 0
+
+
+def destroy_command(args: argparse.Namespace) -> int:
+    supervisor = Supervisor()
+    try:
+        jobs.request_destroy(args.job_id, supervisor.busy)
+    except jobs.UnknownJob:
+        print(f"no job {args.job_id}", file=sys.stderr)
+        return 1
+    except jobs.JobBusy:
+        print(f"job {args.job_id} is being updated; try again shortly", file=sys.stderr)
+        return 1
+    supervisor.launch(args.job_id)
+    supervisor.stop()
+    if jobs.job_records.read(args.job_id) is not None:
+        print_json(jobs.status(args.job_id))
+        return 1
+    print(f"destroyed {args.job_id}")
+    return 0
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from provisioning.api import create_app
+
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def worker_command(_: argparse.Namespace) -> int:
+    stop = threading.Event()
+    try:
+        Supervisor().run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
+def versions_command(args: argparse.Namespace) -> int:
+    store = open_store(default_store_url())
+    if args.action == "save":
+        print_json(save_current(store, cloudfront_client(), args.distribution_id))
+    else:
+        print_json(list_versions(store, args.distribution_id))
+    return 0
+
+
+def sandbox_command(args: argparse.Namespace) -> int:
+    from provisioning.sandbox.session import run_in_sandbox
+
+    command = [c for c in args.command if c != "--"]
+    if not command:
+        print("give a command to run, e.g. sandbox -- python -m provisioning list", file=sys.stderr)
+        return EXIT_REFUSED
+    return run_in_sandbox(command, Path(args.state))
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m provisioning", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
-    validate = commands.add_parser(
-        "validate", help="check request files; print each normalised, or every error (exit 2)"
+
+    def command(name: str, run: object, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help)
+        sub.set_defaults(run=run)
+        return sub
+
+    validate = command(
+        "validate", validate_command, "check request files; print each normalised, or every error"
     )
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
     validate.add_argument("--json", action="store_true", help="machine-readable output")
-    validate.set_defaults(run=validate_command)
+    submit = command("submit", submit_command, "start a job; prints its jobId")
+    submit.add_argument("file", type=Path, metavar="FILE")
+    submit.add_argument("--wait", action="store_true", help="follow the job until it ends")
+    command("status", status_command, "print a job's record").add_argument("job_id")
+    command("list", list_command, "list jobs, newest first")
+    command("destroy", destroy_command, "delete a job's resources and its stack").add_argument(
+        "job_id"
+    )
+    serve = command("serve", serve_command, "run the HTTP API (and its workers)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    command("worker", worker_command, "run workers that move jobs along (no HTTP)")
+    versions = command("versions", versions_command, "template configuration versions")
+    versions.add_argument("action", choices=["list", "save"])
+    versions.add_argument("distribution_id")
+    sandbox = command("sandbox", sandbox_command, "run COMMAND against moto and a local engine")
+    sandbox.add_argument("--state", default=".state/sandbox", help="sandbox state directory")
+    sandbox.add_argument("command", nargs=argparse.REMAINDER)
     return root
 
 

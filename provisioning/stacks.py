@@ -9,6 +9,7 @@ restart or on another worker, builds exactly the same program.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ from provisioning.state import PROJECT, backend_url, stack_outputs, workspace_di
 from provisioning.validation import ValidRequest, validate, validate_text
 
 CERTIFICATE_REGION = program.CERTIFICATE_REGION
+# Stack config every job gets, path-style JSON: provider settings such as
+# aws:assumeRole in production, or aws:endpoints in the sandbox.
+EXTRA_CONFIG_ENV = "SSL_SAAS_STACK_CONFIG"
 
 
 def key(name: str) -> str:
@@ -72,6 +76,9 @@ def create_job(
     if pems:
         config[key("pems")] = auto.ConfigValue(json.dumps(pems), secret=True)
     ws.set_all_config(job_id, config)
+    extra = json.loads(os.environ.get(EXTRA_CONFIG_ENV) or "{}")
+    if extra:
+        ws.set_all_config(job_id, {k: auto.ConfigValue(v) for k, v in extra.items()}, path=True)
 
 
 def pins_of(sources: dict[str, Source]) -> dict[str, dict[str, Any]]:
@@ -150,3 +157,10 @@ def destroy(job_id: str) -> None:
     ws = workspace()
     stack = auto.Stack.select(job_id, ws)
     stack.destroy(program=lambda: None, remove=True)
+
+
+def configured(job_id: str) -> bool:
+    """Whether the job's stack exists with its inputs stored (a start that
+    died between creating the stack and storing its config is redone)."""
+    config_file = workspace_dir() / f"Pulumi.{job_id}.yaml"
+    return config_file.exists() and key("jobInput") in config_file.read_text()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -98,3 +99,51 @@ def stack_outputs(job_id: str) -> dict[str, Any] | None:
         if resource["type"] == "pulumi:pulumi:Stack":
             return dict(resource.get("outputs") or {})
     return {}
+
+
+def delete_backend(key: str) -> None:
+    url = urlparse(backend_url())
+    if url.scheme == "file":
+        (Path(url.path) / key).unlink(missing_ok=True)
+    elif url.scheme == "s3":
+        boto3.client("s3").delete_object(Bucket=url.netloc, Key=prefixed(url.path, key))
+
+
+def lock_prefix(job_id: str) -> str:
+    return f".pulumi/locks/{PROJECT}/{job_id}/"
+
+
+def locks(job_id: str) -> dict[str, dict[str, Any]]:
+    """The engine's lock files of a stack: who holds it (pid, hostname)."""
+    found = {}
+    for name in list_backend(lock_prefix(job_id)):
+        raw = read_backend(lock_prefix(job_id) + name)
+        if raw is not None:
+            found[lock_prefix(job_id) + name] = json.loads(raw)
+    return found
+
+
+def alive(holder: dict[str, Any]) -> bool:
+    """A holder on another machine is presumed alive: only the machine that
+    ran an update can tell that it died."""
+    if holder.get("hostname") != socket.gethostname():
+        return True
+    try:
+        os.kill(int(holder.get("pid", 0)), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def locked_by_live_process(job_id: str) -> bool:
+    return any(alive(holder) for holder in locks(job_id).values())
+
+
+def clear_dead_locks(job_id: str) -> None:
+    """A crash leaves the stack locked forever; the engine's documented
+    remedy is deleting the lock, which is safe once its holder is gone."""
+    for key, holder in locks(job_id).items():
+        if not alive(holder):
+            delete_backend(key)

@@ -18,7 +18,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,7 +65,9 @@ def step(job_id: str, pems: list[dict[str, Any]] | None, refresh: bool) -> None:
         try:
             stacks.destroy(job_id)
         except auto.CommandError as error:
-            job_records.update(job_id, phase="failed", error=f"destroy failed: {engine_error(error)}")
+            job_records.update(
+                job_id, phase="failed", error=f"destroy failed: {engine_error(error)}"
+            )
             return
         job_records.remove(job_id)
         return
@@ -101,7 +102,9 @@ class Supervisor:
             self.reap()
             return job_id in self.running or any(j == job_id for j, _, _ in self.waiting)
 
-    def launch(self, job_id: str, pems: list[dict[str, Any]] | None = None, refresh: bool = False) -> None:
+    def launch(
+        self, job_id: str, pems: list[dict[str, Any]] | None = None, refresh: bool = False
+    ) -> None:
         payload = json.dumps(pems).encode() if pems else b""
         with self.lock:
             self.reap()
@@ -153,7 +156,7 @@ class Supervisor:
         while not stop.is_set():
             try:
                 self.tick()
-            except Exception:  # noqa: BLE001 - one bad tick must not stop the watcher
+            except Exception:  # one bad tick must not stop the watcher
                 log.exception("watcher tick failed")
             stop.wait(poll_seconds())
 

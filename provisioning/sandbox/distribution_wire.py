@@ -23,8 +23,13 @@ HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
 # Terraform declares these lists as TypeList; every other list of the schema is
 # a set, so their order carries no meaning and must not cause a diff.
 ORDERED_LISTS = frozenset(
-    {"orderedCacheBehaviors", "members", "queryStringCacheKeys", "trustedKeyGroups",
-     "trustedSigners"}
+    {
+        "orderedCacheBehaviors",
+        "members",
+        "queryStringCacheKeys",
+        "trustedKeyGroups",
+        "trustedSigners",
+    }
 )
 
 # Optional+Computed properties: leaving one out of the program keeps the value
@@ -88,8 +93,7 @@ def with_defaults(props: Props, spec: Props = DEFAULTS) -> Props:
         value = out.get(name)
         if key.endswith("[]"):
             if isinstance(value, list):
-                out[name] = [with_defaults(v, default) if isinstance(v, dict) else v
-                             for v in value]
+                out[name] = [with_defaults(v, default) if isinstance(v, dict) else v for v in value]
         elif isinstance(default, dict):
             if isinstance(value, dict):
                 out[name] = with_defaults(value, default)
@@ -144,8 +148,10 @@ def to_api(props: Props, caller_reference: str) -> Props:
     if restrictions:
         locations = restrictions.get("locations") or []
         config["Restrictions"] = {
-            "GeoRestriction": {"RestrictionType": restrictions["restrictionType"],
-                               **_items(locations)}
+            "GeoRestriction": {
+                "RestrictionType": restrictions["restrictionType"],
+                **_items(locations),
+            }
         }
     if props.get("anycastIpListId"):
         config["AnycastIpListId"] = props["anycastIpListId"]
@@ -165,12 +171,19 @@ def _origin_to_api(origin: Props) -> Props:
         "DomainName": origin["domainName"],
         "OriginPath": origin.get("originPath") or "",
         "CustomHeaders": _items(
-            [{"HeaderName": h["name"], "HeaderValue": h["value"]}
-             for h in origin.get("customHeaders") or []]
+            [
+                {"HeaderName": h["name"], "HeaderValue": h["value"]}
+                for h in origin.get("customHeaders") or []
+            ]
         ),
-        **_copy(origin, {"connectionAttempts": "ConnectionAttempts",
-                         "connectionTimeout": "ConnectionTimeout",
-                         "originAccessControlId": "OriginAccessControlId"}),
+        **_copy(
+            origin,
+            {
+                "connectionAttempts": "ConnectionAttempts",
+                "connectionTimeout": "ConnectionTimeout",
+                "originAccessControlId": "OriginAccessControlId",
+            },
+        ),
     }
     if origin.get("responseCompletionTimeout"):
         api["ResponseCompletionTimeout"] = origin["responseCompletionTimeout"]
@@ -181,8 +194,13 @@ def _origin_to_api(origin: Props) -> Props:
             "HTTPSPort": custom["httpsPort"],
             "OriginProtocolPolicy": custom["originProtocolPolicy"],
             "OriginSslProtocols": _items(custom.get("originSslProtocols")),
-            **_copy(custom, {"originReadTimeout": "OriginReadTimeout",
-                             "originKeepaliveTimeout": "OriginKeepaliveTimeout"}),
+            **_copy(
+                custom,
+                {
+                    "originReadTimeout": "OriginReadTimeout",
+                    "originKeepaliveTimeout": "OriginKeepaliveTimeout",
+                },
+            ),
         }
         if custom.get("ipAddressType"):
             api["CustomOriginConfig"]["IpAddressType"] = custom["ipAddressType"]
@@ -193,9 +211,12 @@ def _origin_to_api(origin: Props) -> Props:
     if origin.get("vpcOriginConfig"):
         api["VpcOriginConfig"] = _copy(
             origin["vpcOriginConfig"],
-            {"vpcOriginId": "VpcOriginId", "ownerAccountId": "OwnerAccountId",
-             "originReadTimeout": "OriginReadTimeout",
-             "originKeepaliveTimeout": "OriginKeepaliveTimeout"},
+            {
+                "vpcOriginId": "VpcOriginId",
+                "ownerAccountId": "OwnerAccountId",
+                "originReadTimeout": "OriginReadTimeout",
+                "originKeepaliveTimeout": "OriginKeepaliveTimeout",
+            },
         )
     if origin.get("originShield"):
         api["OriginShield"] = _copy(
@@ -215,9 +236,7 @@ def _origin_to_api(origin: Props) -> Props:
 def _origin_group_to_api(group: Props) -> Props:
     return {
         "Id": group["originId"],
-        "FailoverCriteria": {
-            "StatusCodes": _items(list(group["failoverCriteria"]["statusCodes"]))
-        },
+        "FailoverCriteria": {"StatusCodes": _items(list(group["failoverCriteria"]["statusCodes"]))},
         "Members": _items([{"OriginId": m["originId"]} for m in group["members"]]),
     }
 
@@ -239,13 +258,20 @@ def _behavior_to_api(behavior: Props) -> Props:
         "SmoothStreaming": bool(behavior.get("smoothStreaming")),
         "Compress": bool(behavior.get("compress")),
         "LambdaFunctionAssociations": _items(
-            [{"LambdaFunctionARN": a["lambdaArn"], "EventType": a["eventType"],
-              "IncludeBody": bool(a.get("includeBody"))}
-             for a in behavior.get("lambdaFunctionAssociations") or []]
+            [
+                {
+                    "LambdaFunctionARN": a["lambdaArn"],
+                    "EventType": a["eventType"],
+                    "IncludeBody": bool(a.get("includeBody")),
+                }
+                for a in behavior.get("lambdaFunctionAssociations") or []
+            ]
         ),
         "FunctionAssociations": _items(
-            [{"FunctionARN": a["functionArn"], "EventType": a["eventType"]}
-             for a in behavior.get("functionAssociations") or []]
+            [
+                {"FunctionARN": a["functionArn"], "EventType": a["eventType"]}
+                for a in behavior.get("functionAssociations") or []
+            ]
         ),
         "FieldLevelEncryptionId": behavior.get("fieldLevelEncryptionId") or "",
         "CachePolicyId": behavior.get("cachePolicyId") or "",
@@ -307,11 +333,15 @@ def _logging_to_api(logging: Props | None) -> Props:
 
 def _viewer_certificate_to_api(cert: Props) -> Props:
     if cert.get("iamCertificateId"):
-        api: Props = {"IAMCertificateId": cert["iamCertificateId"],
-                      "SSLSupportMethod": cert.get("sslSupportMethod") or ""}
+        api: Props = {
+            "IAMCertificateId": cert["iamCertificateId"],
+            "SSLSupportMethod": cert.get("sslSupportMethod") or "",
+        }
     elif cert.get("acmCertificateArn"):
-        api = {"ACMCertificateArn": cert["acmCertificateArn"],
-               "SSLSupportMethod": cert.get("sslSupportMethod") or ""}
+        api = {
+            "ACMCertificateArn": cert["acmCertificateArn"],
+            "SSLSupportMethod": cert.get("sslSupportMethod") or "",
+        }
     else:
         api = {"CloudFrontDefaultCertificate": bool(cert.get("cloudfrontDefaultCertificate"))}
     if cert.get("minimumProtocolVersion"):
@@ -325,9 +355,11 @@ def _mtls_to_api(mtls: Props) -> Props:
     if store:
         api["TrustStoreConfig"] = _copy(
             store,
-            {"trustStoreId": "TrustStoreId",
-             "advertiseTrustStoreCaNames": "AdvertiseTrustStoreCaNames",
-             "ignoreCertificateExpiry": "IgnoreCertificateExpiry"},
+            {
+                "trustStoreId": "TrustStoreId",
+                "advertiseTrustStoreCaNames": "AdvertiseTrustStoreCaNames",
+                "ignoreCertificateExpiry": "IgnoreCertificateExpiry",
+            },
         )
     return api
 
@@ -370,8 +402,10 @@ def from_api(config: Props) -> Props:
     geo = (config.get("Restrictions") or {}).get("GeoRestriction")
     if geo:
         props["restrictions"] = {
-            "geoRestriction": {"restrictionType": geo.get("RestrictionType"),
-                               "locations": _listed(geo)}
+            "geoRestriction": {
+                "restrictionType": geo.get("RestrictionType"),
+                "locations": _listed(geo),
+            }
         }
     if config.get("AnycastIpListId"):
         props["anycastIpListId"] = config["AnycastIpListId"]
@@ -395,10 +429,15 @@ def _origin_from_api(api: Props) -> Props:
             {"name": h["HeaderName"], "value": h["HeaderValue"]}
             for h in _listed(api.get("CustomHeaders"))
         ],
-        **_copy(api, {"ConnectionAttempts": "connectionAttempts",
-                      "ConnectionTimeout": "connectionTimeout",
-                      "ResponseCompletionTimeout": "responseCompletionTimeout",
-                      "OriginAccessControlId": "originAccessControlId"}),
+        **_copy(
+            api,
+            {
+                "ConnectionAttempts": "connectionAttempts",
+                "ConnectionTimeout": "connectionTimeout",
+                "ResponseCompletionTimeout": "responseCompletionTimeout",
+                "OriginAccessControlId": "originAccessControlId",
+            },
+        ),
     }
     custom = api.get("CustomOriginConfig")
     if custom:
@@ -407,9 +446,14 @@ def _origin_from_api(api: Props) -> Props:
             "httpsPort": custom["HTTPSPort"],
             "originProtocolPolicy": custom["OriginProtocolPolicy"],
             "originSslProtocols": _listed(custom.get("OriginSslProtocols")),
-            **_copy(custom, {"OriginReadTimeout": "originReadTimeout",
-                             "OriginKeepaliveTimeout": "originKeepaliveTimeout",
-                             "IpAddressType": "ipAddressType"}),
+            **_copy(
+                custom,
+                {
+                    "OriginReadTimeout": "originReadTimeout",
+                    "OriginKeepaliveTimeout": "originKeepaliveTimeout",
+                    "IpAddressType": "ipAddressType",
+                },
+            ),
         }
         if custom.get("OriginMtlsConfig"):
             origin["customOriginConfig"]["originMtlsConfig"] = {
@@ -418,9 +462,12 @@ def _origin_from_api(api: Props) -> Props:
     if api.get("VpcOriginConfig"):
         origin["vpcOriginConfig"] = _copy(
             api["VpcOriginConfig"],
-            {"VpcOriginId": "vpcOriginId", "OwnerAccountId": "ownerAccountId",
-             "OriginReadTimeout": "originReadTimeout",
-             "OriginKeepaliveTimeout": "originKeepaliveTimeout"},
+            {
+                "VpcOriginId": "vpcOriginId",
+                "OwnerAccountId": "ownerAccountId",
+                "OriginReadTimeout": "originReadTimeout",
+                "OriginKeepaliveTimeout": "originKeepaliveTimeout",
+            },
         )
     shield = api.get("OriginShield")
     if shield and shield.get("Enabled"):
@@ -458,16 +505,20 @@ def _behavior_from_api(api: Props) -> Props:
         "allowedMethods": _listed(api.get("AllowedMethods")),
         "cachedMethods": _listed((api.get("AllowedMethods") or {}).get("CachedMethods")),
         "lambdaFunctionAssociations": [
-            {"eventType": a["EventType"], "lambdaArn": a["LambdaFunctionARN"],
-             "includeBody": bool(a.get("IncludeBody"))}
+            {
+                "eventType": a["EventType"],
+                "lambdaArn": a["LambdaFunctionARN"],
+                "includeBody": bool(a.get("IncludeBody")),
+            }
             for a in _listed(api.get("LambdaFunctionAssociations"))
         ],
         "functionAssociations": [
             {"eventType": a["EventType"], "functionArn": a["FunctionARN"]}
             for a in _listed(api.get("FunctionAssociations"))
         ],
-        **_copy(api, {"PathPattern": "pathPattern", "DefaultTTL": "defaultTtl",
-                      "MaxTTL": "maxTtl"}),
+        **_copy(
+            api, {"PathPattern": "pathPattern", "DefaultTTL": "defaultTtl", "MaxTTL": "maxTtl"}
+        ),
     }
     if api.get("GrpcConfig"):
         behavior["grpcConfig"] = {"enabled": bool(api["GrpcConfig"].get("Enabled"))}
@@ -482,8 +533,10 @@ def _forwarded_values_from_api(api: Props) -> Props:
     cookies = api.get("Cookies") or {}
     values: Props = {
         "queryString": bool(api.get("QueryString")),
-        "cookies": {"forward": cookies.get("Forward"),
-                    "whitelistedNames": _listed(cookies.get("WhitelistedNames"))},
+        "cookies": {
+            "forward": cookies.get("Forward"),
+            "whitelistedNames": _listed(cookies.get("WhitelistedNames")),
+        },
         "headers": _listed(api.get("Headers")),
         "queryStringCacheKeys": _listed(api.get("QueryStringCacheKeys")),
     }
@@ -522,9 +575,11 @@ def _mtls_from_api(api: Props) -> Props:
     if api.get("TrustStoreConfig"):
         mtls["trustStoreConfig"] = _copy(
             api["TrustStoreConfig"],
-            {"TrustStoreId": "trustStoreId",
-             "AdvertiseTrustStoreCaNames": "advertiseTrustStoreCaNames",
-             "IgnoreCertificateExpiry": "ignoreCertificateExpiry"},
+            {
+                "TrustStoreId": "trustStoreId",
+                "AdvertiseTrustStoreCaNames": "advertiseTrustStoreCaNames",
+                "IgnoreCertificateExpiry": "ignoreCertificateExpiry",
+            },
         )
     return mtls
 
@@ -543,10 +598,14 @@ def computed(distribution: Props, etag: str, tags: dict[str, str]) -> Props:
         "status": distribution["Status"],
         "inProgressValidationBatches": distribution.get("InProgressInvalidationBatches", 0),
         "loggingV1Enabled": bool((config.get("Logging") or {}).get("Enabled")),
-        "trustedKeyGroups": [_active(distribution.get("ActiveTrustedKeyGroups"), "KeyGroupId",
-                                     "keyGroupId")],
-        "trustedSigners": [_active(distribution.get("ActiveTrustedSigners"), "AwsAccountNumber",
-                                   "awsAccountNumber")],
+        "trustedKeyGroups": [
+            _active(distribution.get("ActiveTrustedKeyGroups"), "KeyGroupId", "keyGroupId")
+        ],
+        "trustedSigners": [
+            _active(
+                distribution.get("ActiveTrustedSigners"), "AwsAccountNumber", "awsAccountNumber"
+            )
+        ],
         "tagsAll": tags,
     }
 
@@ -563,6 +622,8 @@ def _active(api: Props | None, id_key: str, wire_key: str) -> Props:
     api = api or {}
     return {
         "enabled": bool(api.get("Enabled")),
-        "items": [{wire_key: item.get(id_key), "keyPairIds": _listed(item.get("KeyPairIds"))}
-                  for item in _listed(api)],
+        "items": [
+            {wire_key: item.get(id_key), "keyPairIds": _listed(item.get("KeyPairIds"))}
+            for item in _listed(api)
+        ],
     }

@@ -40,10 +40,17 @@ class SandboxEnv:
 
 
 def real_aws_plugin_installed(cli: Path, env: dict[str, str]) -> bool:
-    listing = subprocess.run([str(cli), "plugin", "ls", "--json"], env=env, capture_output=True,
-                             text=True, timeout=120, check=True).stdout
-    return any(p.get("name") == "aws" and p.get("kind") == "resource"
-               for p in json.loads(listing or "[]"))
+    listing = subprocess.run(
+        [str(cli), "plugin", "ls", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    return any(
+        p.get("name") == "aws" and p.get("kind") == "resource" for p in json.loads(listing or "[]")
+    )
 
 
 def endpoints_config(endpoint: str) -> dict[str, str]:
@@ -64,8 +71,11 @@ def stand_in_provider(env: dict[str, str]) -> Iterator[int]:
     outright doesn't leave it running."""
     process = subprocess.Popen(
         [sys.executable, "-m", "provisioning.sandbox.provider", "--watch-stdin"],
-        cwd=_REPO, env={**os.environ, **env, "PYTHONPATH": str(_REPO)}, stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, text=True,
+        cwd=_REPO,
+        env={**os.environ, **env, "PYTHONPATH": str(_REPO)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None

@@ -27,7 +27,7 @@ class ProjectLanguageHost(LanguageServer):
         super().__init__(self.run_project)
         self.directory = Path.cwd()
 
-    def Run(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
+    def Run(self, request: Any, context: Any) -> Any:
         self.directory = Path(request.info.program_directory or request.pwd)
         return super().Run(request, context)
 

@@ -173,7 +173,7 @@ def inherit(new: Any, old: Any, path: tuple[str, ...]) -> Any:
         if not isinstance(new[name], list) or not isinstance(old[name], list):
             return new
         pairs = [inherit(n, o, rest) for n, o in zip(new[name], old[name], strict=False)]
-        return {**new, name: pairs + new[name][len(old[name]):]}
+        return {**new, name: pairs + new[name][len(old[name]) :]}
     return {**new, name: inherit(new[name], old[name], rest)}
 
 
@@ -208,13 +208,22 @@ class Change:
             return
         kind = _KIND.ADD if before is None else _KIND.DELETE if after is None else _KIND.UPDATE
         if replace:
-            kind = {_KIND.ADD: _KIND.ADD_REPLACE, _KIND.DELETE: _KIND.DELETE_REPLACE,
-                    _KIND.UPDATE: _KIND.UPDATE_REPLACE}[kind]
+            kind = {
+                _KIND.ADD: _KIND.ADD_REPLACE,
+                _KIND.DELETE: _KIND.DELETE_REPLACE,
+                _KIND.UPDATE: _KIND.UPDATE_REPLACE,
+            }[kind]
         self.detailed[path] = provider_pb2.PropertyDiff(kind=kind, inputDiff=True)
 
 
-def compare(old: Props, new: Props, *, replace_keys: frozenset[str], ordered: frozenset[str],
-            ignore: frozenset[str] = frozenset()) -> Change:
+def compare(
+    old: Props,
+    new: Props,
+    *,
+    replace_keys: frozenset[str],
+    ordered: frozenset[str],
+    ignore: frozenset[str] = frozenset(),
+) -> Change:
     change = Change()
     for key in sorted((set(old) | set(new)) - ignore):
         before, after = canonical(old.get(key), ordered, key), canonical(new.get(key), ordered, key)
@@ -229,8 +238,9 @@ def compare(old: Props, new: Props, *, replace_keys: frozenset[str], ordered: fr
 
 def diff_response(change: Change) -> provider_pb2.DiffResponse:
     if not change.diffs:
-        return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_NONE,
-                                         hasDetailedDiff=True)
+        return provider_pb2.DiffResponse(
+            changes=provider_pb2.DiffResponse.DIFF_NONE, hasDetailedDiff=True
+        )
     return provider_pb2.DiffResponse(
         changes=provider_pb2.DiffResponse.DIFF_SOME,
         diffs=change.diffs,
@@ -252,8 +262,12 @@ class Settings:
 
 def settings_from(config: Props) -> Settings:
     """pulumi-aws falls back to the standard environment variables for the region."""
-    region = (config.get("region") or os.environ.get("AWS_REGION")
-              or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+    region = (
+        config.get("region")
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or "us-east-1"
+    )
     default_tags = config.get("defaultTags") or {}
     if isinstance(default_tags, str):
         default_tags = json.loads(default_tags)
@@ -313,12 +327,23 @@ def rfc3339(value: datetime | None) -> str | None:
 
 _IMPORT_KEYS = ("certificateBody", "certificateChain", "privateKey")
 CERTIFICATE_REPLACES = frozenset(
-    {"domainName", "subjectAlternativeNames", "validationMethod", "keyAlgorithm",
-     "certificateAuthorityArn", "region", "validationOptions"}
+    {
+        "domainName",
+        "subjectAlternativeNames",
+        "validationMethod",
+        "keyAlgorithm",
+        "certificateAuthorityArn",
+        "region",
+        "validationOptions",
+    }
 )
 CERTIFICATE_COMPUTED = (
-    ("domainName",), ("subjectAlternativeNames",), ("keyAlgorithm",), ("validationMethod",),
-    ("options",), ("options", "export"),
+    ("domainName",),
+    ("subjectAlternativeNames",),
+    ("keyAlgorithm",),
+    ("validationMethod",),
+    ("options",),
+    ("options", "export"),
 )
 _CERTIFICATE_SECRETS = frozenset({"privateKey"})
 # The Terraform schema's ConflictsWith, keyed by the property that conflicts.
@@ -338,25 +363,39 @@ _UNSUPPORTED = ("privateKeyWo", "privateKeyWoVersion")
 
 def check_certificate(props: Props) -> tuple[Props, list[provider_pb2.CheckFailure]]:
     failures = [
-        provider_pb2.CheckFailure(property=key, reason=f"{key} is not supported by the sandbox "
-                                  "provider; use privateKey")
-        for key in _UNSUPPORTED if props.get(key) is not None
+        provider_pb2.CheckFailure(
+            property=key, reason=f"{key} is not supported by the sandbox provider; use privateKey"
+        )
+        for key in _UNSUPPORTED
+        if props.get(key) is not None
     ]
     given = {k for k, v in props.items() if v is not None and v != ""}
     if len(given & {"domainName", "privateKey"}) != 1:
-        failures.append(provider_pb2.CheckFailure(
-            property="domainName", reason="exactly one of domainName or privateKey must be set"))
+        failures.append(
+            provider_pb2.CheckFailure(
+                property="domainName", reason="exactly one of domainName or privateKey must be set"
+            )
+        )
     if "certificateBody" in given and "privateKey" not in given:
-        failures.append(provider_pb2.CheckFailure(
-            property="certificateBody", reason="certificateBody requires privateKey"))
+        failures.append(
+            provider_pb2.CheckFailure(
+                property="certificateBody", reason="certificateBody requires privateKey"
+            )
+        )
     if "privateKey" in given and "certificateBody" not in given:
-        failures.append(provider_pb2.CheckFailure(
-            property="privateKey", reason="privateKey requires certificateBody"))
+        failures.append(
+            provider_pb2.CheckFailure(
+                property="privateKey", reason="privateKey requires certificateBody"
+            )
+        )
     for key, others in _CERTIFICATE_CONFLICTS.items():
         clashes = sorted(given & set(others)) if key in given else []
         if clashes:
-            failures.append(provider_pb2.CheckFailure(
-                property=key, reason=f"{key} conflicts with {', '.join(clashes)}"))
+            failures.append(
+                provider_pb2.CheckFailure(
+                    property=key, reason=f"{key} conflicts with {', '.join(clashes)}"
+                )
+            )
     options = props.get("options")
     preference = "certificateTransparencyLoggingPreference"
     if isinstance(options, dict) and options.get(preference) is None:
@@ -373,12 +412,17 @@ def _certificate_view(props: Props) -> Props:
     return props
 
 
-def diff_certificate(old_inputs: Props, olds: Props, news: Props, settings: Settings,
-                     ignore: frozenset[str]) -> Change:
+def diff_certificate(
+    old_inputs: Props, olds: Props, news: Props, settings: Settings, ignore: frozenset[str]
+) -> Change:
     news = inherit_all(news, old_inputs, CERTIFICATE_COMPUTED)
-    change = compare(_certificate_view(old_inputs), _certificate_view(news),
-                     replace_keys=CERTIFICATE_REPLACES, ordered=frozenset(),
-                     ignore=ignore | {"region"})
+    change = compare(
+        _certificate_view(old_inputs),
+        _certificate_view(news),
+        replace_keys=CERTIFICATE_REPLACES,
+        ordered=frozenset(),
+        ignore=ignore | {"region"},
+    )
     region = news.get("region") or settings.region
     if "region" not in ignore and olds.get("region") and region != olds["region"]:
         change.diffs.append("region")
@@ -393,9 +437,12 @@ def certificate_region(props: Props, settings: Settings) -> str:
 
 def _validation_records_ready(detail: Props) -> bool:
     if detail.get("Type") == "AMAZON_ISSUED":
-        return any(d.get("ResourceRecord") or d.get("ValidationEmails")
-                   or d.get("ValidationStatus") == "SUCCESS"
-                   for d in detail.get("DomainValidationOptions") or [])
+        return any(
+            d.get("ResourceRecord")
+            or d.get("ValidationEmails")
+            or d.get("ValidationStatus") == "SUCCESS"
+            for d in detail.get("DomainValidationOptions") or []
+        )
     if detail.get("Type") == "PRIVATE":
         return detail.get("Status") != "PENDING_VALIDATION"
     return True
@@ -406,8 +453,10 @@ def create_certificate(props: Props, settings: Settings) -> Props:
     acm = client("acm", region)
     tags = [{"Key": k, "Value": v} for k, v in all_tags(props, settings).items()]
     if props.get("privateKey"):
-        request: Props = {"Certificate": props["certificateBody"].encode(),
-                          "PrivateKey": props["privateKey"].encode()}
+        request: Props = {
+            "Certificate": props["certificateBody"].encode(),
+            "PrivateKey": props["privateKey"].encode(),
+        }
         if props.get("certificateChain"):
             request["CertificateChain"] = props["certificateChain"].encode()
         if tags:
@@ -415,16 +464,21 @@ def create_certificate(props: Props, settings: Settings) -> Props:
         arn = acm.import_certificate(**request)["CertificateArn"]
     else:
         if not props.get("validationMethod") and not props.get("certificateAuthorityArn"):
-            raise ProviderError(grpc.StatusCode.INVALID_ARGUMENT,
-                                "certificateAuthorityArn or validationMethod must be set when "
-                                "creating an ACM certificate")
+            raise ProviderError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "certificateAuthorityArn or validationMethod must be set when "
+                "creating an ACM certificate",
+            )
         arn = acm.request_certificate(**_certificate_request(props, tags))["CertificateArn"]
     deadline = time.monotonic() + 300
     while not _validation_records_ready(
-            acm.describe_certificate(CertificateArn=arn)["Certificate"]):
+        acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    ):
         if time.monotonic() > deadline:
-            raise ProviderError(grpc.StatusCode.DEADLINE_EXCEEDED,
-                                f"ACM certificate {arn} got no DNS validation records in 5 minutes")
+            raise ProviderError(
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+                f"ACM certificate {arn} got no DNS validation records in 5 minutes",
+            )
         time.sleep(2)
     outputs = read_certificate(arn, props, settings)
     assert outputs is not None, "a certificate just created must be readable"
@@ -437,8 +491,11 @@ def _certificate_request(props: Props, tags: list[dict[str, str]]) -> Props:
         # ACM's limit is 32 characters of \w; Terraform uses a prefixed unique id too.
         "IdempotencyToken": "pulumi" + uuid.uuid4().hex[:26],
     }
-    optional = {"validationMethod": "ValidationMethod", "keyAlgorithm": "KeyAlgorithm",
-                "certificateAuthorityArn": "CertificateAuthorityArn"}
+    optional = {
+        "validationMethod": "ValidationMethod",
+        "keyAlgorithm": "KeyAlgorithm",
+        "certificateAuthorityArn": "CertificateAuthorityArn",
+    }
     request.update({api: props[key] for key, api in optional.items() if props.get(key)})
     if props.get("subjectAlternativeNames"):
         request["SubjectAlternativeNames"] = list(props["subjectAlternativeNames"])
@@ -458,7 +515,8 @@ def _certificate_options(options: Props) -> Props:
     api: Props = {}
     if options.get("certificateTransparencyLoggingPreference"):
         api["CertificateTransparencyLoggingPreference"] = options[
-            "certificateTransparencyLoggingPreference"]
+            "certificateTransparencyLoggingPreference"
+        ]
     if options.get("export"):
         api["Export"] = options["export"]
     return api
@@ -484,8 +542,11 @@ def read_certificate(arn: str, props: Props, settings: Settings) -> Props | None
         method = validations[0].get("ValidationMethod", "NONE")
     options = detail.get("Options") or {}
     outputs: Props = {
-        **{k: props[k] for k in (*_IMPORT_KEYS, "earlyRenewalDuration", "validationOptions")
-           if props.get(k) is not None},
+        **{
+            k: props[k]
+            for k in (*_IMPORT_KEYS, "earlyRenewalDuration", "validationOptions")
+            if props.get(k) is not None
+        },
         "id": arn,
         "arn": arn,
         "domainName": detail.get("DomainName"),
@@ -498,17 +559,23 @@ def read_certificate(arn: str, props: Props, settings: Settings) -> Props | None
         "renewalEligibility": detail.get("RenewalEligibility"),
         "renewalSummaries": _renewal_summaries(detail.get("RenewalSummary")),
         "domainValidationOptions": [
-            {"domainName": d.get("DomainName"),
-             "resourceRecordName": d["ResourceRecord"].get("Name"),
-             "resourceRecordType": d["ResourceRecord"].get("Type"),
-             "resourceRecordValue": d["ResourceRecord"].get("Value")}
-            for d in validations if d.get("ResourceRecord")
+            {
+                "domainName": d.get("DomainName"),
+                "resourceRecordName": d["ResourceRecord"].get("Name"),
+                "resourceRecordType": d["ResourceRecord"].get("Type"),
+                "resourceRecordValue": d["ResourceRecord"].get("Value"),
+            }
+            for d in validations
+            if d.get("ResourceRecord")
         ],
         "validationEmails": [e for d in validations for e in d.get("ValidationEmails") or []],
         "validationMethod": method,
-        "options": {"certificateTransparencyLoggingPreference":
-                    options.get("CertificateTransparencyLoggingPreference"),
-                    "export": options.get("Export")},
+        "options": {
+            "certificateTransparencyLoggingPreference": options.get(
+                "CertificateTransparencyLoggingPreference"
+            ),
+            "export": options.get("Export"),
+        },
         "pendingRenewal": False,
         "tags": own_tags(live_tags, settings),
         "tagsAll": live_tags,
@@ -522,9 +589,13 @@ def read_certificate(arn: str, props: Props, settings: Settings) -> Props | None
 def _renewal_summaries(summary: Props | None) -> list[Props]:
     if not summary:
         return []
-    return [{"renewalStatus": summary.get("RenewalStatus"),
-             "renewalStatusReason": summary.get("RenewalStatusReason"),
-             "updatedAt": rfc3339(summary.get("UpdatedAt"))}]
+    return [
+        {
+            "renewalStatus": summary.get("RenewalStatus"),
+            "renewalStatusReason": summary.get("RenewalStatusReason"),
+            "updatedAt": rfc3339(summary.get("UpdatedAt")),
+        }
+    ]
 
 
 def update_certificate(arn: str, old_inputs: Props, news: Props, settings: Settings) -> Props:
@@ -532,15 +603,18 @@ def update_certificate(arn: str, old_inputs: Props, news: Props, settings: Setti
     news = inherit_all(news, old_inputs, CERTIFICATE_COMPUTED)
     changed = set(compare(old_inputs, news, replace_keys=frozenset(), ordered=frozenset()).diffs)
     if changed & set(_IMPORT_KEYS):
-        request: Props = {"CertificateArn": arn,
-                          "Certificate": news["certificateBody"].encode(),
-                          "PrivateKey": news["privateKey"].encode()}
+        request: Props = {
+            "CertificateArn": arn,
+            "Certificate": news["certificateBody"].encode(),
+            "PrivateKey": news["privateKey"].encode(),
+        }
         if news.get("certificateChain"):
             request["CertificateChain"] = news["certificateChain"].encode()
         acm.import_certificate(**request)
     if "options" in changed:
-        acm.update_certificate_options(CertificateArn=arn,
-                                       Options=_certificate_options(news["options"]))
+        acm.update_certificate_options(
+            CertificateArn=arn, Options=_certificate_options(news["options"])
+        )
     listed = acm.list_tags_for_certificate(CertificateArn=arn).get("Tags") or []
     live = {t["Key"]: t.get("Value", "") for t in listed}
     wanted = all_tags(news, settings)
@@ -561,8 +635,11 @@ def delete_certificate(arn: str, props: Props, settings: Settings, timeout: floa
     some minutes after the distribution using it is gone."""
     acm = client("acm", certificate_region(props, settings))
     try:
-        retrying({"ResourceInUseException"}, timeout or 1200,
-                 lambda: acm.delete_certificate(CertificateArn=arn))
+        retrying(
+            {"ResourceInUseException"},
+            timeout or 1200,
+            lambda: acm.delete_certificate(CertificateArn=arn),
+        )
     except ClientError as error:
         if error_code(error) != "ResourceNotFoundException":
             raise
@@ -571,8 +648,15 @@ def delete_certificate(arn: str, props: Props, settings: Settings, timeout: floa
 def certificate_inputs_from(outputs: Props, old_inputs: Props) -> Props:
     """What refresh stores as inputs: the old inputs, with what AWS reports for
     the ones it reports, so drift shows up as a diff on the next update."""
-    readable = ("domainName", "subjectAlternativeNames", "keyAlgorithm", "validationMethod",
-                "options", "certificateAuthorityArn", "tags")
+    readable = (
+        "domainName",
+        "subjectAlternativeNames",
+        "keyAlgorithm",
+        "validationMethod",
+        "options",
+        "certificateAuthorityArn",
+        "tags",
+    )
     keys = old_inputs.keys() if old_inputs else [k for k in readable if outputs.get(k)]
     return {k: outputs[k] if k in readable and k in outputs else old_inputs.get(k) for k in keys}
 
@@ -580,25 +664,44 @@ def certificate_inputs_from(outputs: Props, old_inputs: Props) -> Props:
 # ---- CloudFront distributions --------------------------------------------------------------
 
 _CLOUDFRONT_REGION = "us-east-1"
-_DISTRIBUTION_REQUIRED = ("defaultCacheBehavior", "enabled", "origins", "restrictions",
-                          "viewerCertificate")
+_DISTRIBUTION_REQUIRED = (
+    "defaultCacheBehavior",
+    "enabled",
+    "origins",
+    "restrictions",
+    "viewerCertificate",
+)
 _DISTRIBUTION_VOLATILE = ("etag", "lastModifiedTime", "status")
-_DISTRIBUTION_COMPUTED_OUTPUTS = ("id", "arn", "callerReference", "domainName", "etag",
-                                  "hostedZoneId", "lastModifiedTime", "status",
-                                  "inProgressValidationBatches", "loggingV1Enabled",
-                                  "trustedKeyGroups", "trustedSigners")
+_DISTRIBUTION_COMPUTED_OUTPUTS = (
+    "id",
+    "arn",
+    "callerReference",
+    "domainName",
+    "etag",
+    "hostedZoneId",
+    "lastModifiedTime",
+    "status",
+    "inProgressValidationBatches",
+    "loggingV1Enabled",
+    "trustedKeyGroups",
+    "trustedSigners",
+)
 
 
 def check_distribution(props: Props) -> tuple[Props, list[provider_pb2.CheckFailure]]:
-    failures = [provider_pb2.CheckFailure(property=key, reason=f"missing required property {key}")
-                for key in _DISTRIBUTION_REQUIRED if props.get(key) is None]
+    failures = [
+        provider_pb2.CheckFailure(property=key, reason=f"missing required property {key}")
+        for key in _DISTRIBUTION_REQUIRED
+        if props.get(key) is None
+    ]
     return wire.with_defaults(props), failures
 
 
 def diff_distribution(old_inputs: Props, news: Props, ignore: frozenset[str]) -> Change:
     news = inherit_all(news, old_inputs, wire.COMPUTED_INPUTS)
-    return compare(old_inputs, news, replace_keys=frozenset(), ordered=wire.ORDERED_LISTS,
-                   ignore=ignore)
+    return compare(
+        old_inputs, news, replace_keys=frozenset(), ordered=wire.ORDERED_LISTS, ignore=ignore
+    )
 
 
 def _cloudfront() -> Any:
@@ -613,8 +716,10 @@ def _wait_deployed(distribution_id: str, timeout: float) -> str:
         if response["Distribution"]["Status"] == "Deployed":
             return str(response["ETag"])
         if time.monotonic() > deadline:
-            raise ProviderError(grpc.StatusCode.DEADLINE_EXCEEDED,
-                                f"CloudFront distribution {distribution_id} did not deploy")
+            raise ProviderError(
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+                f"CloudFront distribution {distribution_id} did not deploy",
+            )
         time.sleep(15)
 
 
@@ -624,8 +729,9 @@ def create_distribution(props: Props, settings: Settings, timeout: float) -> Pro
     cloudfront = _cloudfront()
     if tags:
         items = [{"Key": k, "Value": v} for k, v in tags.items()]
-        request = {"DistributionConfigWithTags": {"DistributionConfig": config,
-                                                  "Tags": {"Items": items}}}
+        request = {
+            "DistributionConfigWithTags": {"DistributionConfig": config, "Tags": {"Items": items}}
+        }
         create = functools.partial(cloudfront.create_distribution_with_tags, **request)
     else:
         create = functools.partial(cloudfront.create_distribution, DistributionConfig=config)
@@ -636,8 +742,7 @@ def create_distribution(props: Props, settings: Settings, timeout: float) -> Pro
     return distribution_outputs(distribution_id, props, settings)
 
 
-def fetch_distribution(distribution_id: str,
-                       settings: Settings) -> tuple[Props, Props] | None:
+def fetch_distribution(distribution_id: str, settings: Settings) -> tuple[Props, Props] | None:
     """What AWS reports: the inputs the distribution stands for, and the
     computed outputs; None once the distribution is gone."""
     cloudfront = _cloudfront()
@@ -650,8 +755,10 @@ def fetch_distribution(distribution_id: str,
     distribution = response["Distribution"]
     listed = cloudfront.list_tags_for_resource(Resource=distribution["ARN"])["Tags"]
     live_tags = {t["Key"]: t.get("Value", "") for t in listed.get("Items") or []}
-    live = {**wire.from_api(distribution["DistributionConfig"]),
-            "tags": own_tags(live_tags, settings)}
+    live = {
+        **wire.from_api(distribution["DistributionConfig"]),
+        "tags": own_tags(live_tags, settings),
+    }
     return live, wire.computed(distribution, str(response["ETag"]), live_tags)
 
 
@@ -660,8 +767,9 @@ def distribution_outputs(distribution_id: str, inputs: Props, settings: Settings
     reports (moto drops some fields); AWS fills in what they leave out."""
     found = fetch_distribution(distribution_id, settings)
     if found is None:
-        raise ProviderError(grpc.StatusCode.NOT_FOUND,
-                            f"CloudFront distribution {distribution_id} disappeared")
+        raise ProviderError(
+            grpc.StatusCode.NOT_FOUND, f"CloudFront distribution {distribution_id} disappeared"
+        )
     live, computed = found
     return {**overlay(live, inputs, wire.ORDERED_LISTS), **computed}
 
@@ -676,8 +784,14 @@ def refreshed_inputs(live: Props, old_inputs: Props) -> Props:
     return {k: v if k in keep else live.get(k) for k, v in old_inputs.items()}
 
 
-def update_distribution(distribution_id: str, olds: Props, old_inputs: Props, news: Props,
-                        settings: Settings, timeout: float) -> Props:
+def update_distribution(
+    distribution_id: str,
+    olds: Props,
+    old_inputs: Props,
+    news: Props,
+    settings: Settings,
+    timeout: float,
+) -> Props:
     news = inherit_all(news, old_inputs, wire.COMPUTED_INPUTS)
     changed = set(diff_distribution(old_inputs, news, frozenset()).diffs)
     cloudfront = _cloudfront()
@@ -685,9 +799,16 @@ def update_distribution(distribution_id: str, olds: Props, old_inputs: Props, ne
         config = wire.to_api(news, caller_reference=olds["callerReference"])
 
         def update(etag: str) -> Any:
-            return retrying({"InvalidViewerCertificate"}, 60, functools.partial(
-                cloudfront.update_distribution,
-                Id=distribution_id, IfMatch=etag, DistributionConfig=config))
+            return retrying(
+                {"InvalidViewerCertificate"},
+                60,
+                functools.partial(
+                    cloudfront.update_distribution,
+                    Id=distribution_id,
+                    IfMatch=etag,
+                    DistributionConfig=config,
+                ),
+            )
 
         try:
             update(olds["etag"])
@@ -722,8 +843,9 @@ def delete_distribution(distribution_id: str, olds: Props, timeout: float) -> No
         raise
     config, etag = response["Distribution"]["DistributionConfig"], str(response["ETag"])
     if config.get("Enabled"):
-        cloudfront.update_distribution(Id=distribution_id, IfMatch=etag,
-                                       DistributionConfig={**config, "Enabled": False})
+        cloudfront.update_distribution(
+            Id=distribution_id, IfMatch=etag, DistributionConfig={**config, "Enabled": False}
+        )
         if olds.get("retainOnDelete"):
             return
         etag = _wait_deployed(distribution_id, timeout)
@@ -742,11 +864,24 @@ def delete_distribution(distribution_id: str, olds: Props, timeout: float) -> No
 
 # ---- previews ------------------------------------------------------------------------------
 
-_CERTIFICATE_COMPUTED_OUTPUTS = ("id", "arn", "status", "type", "notBefore", "notAfter",
-                                 "renewalEligibility", "renewalSummaries",
-                                 "domainValidationOptions", "validationEmails", "pendingRenewal",
-                                 "domainName", "subjectAlternativeNames", "keyAlgorithm",
-                                 "validationMethod", "options")
+_CERTIFICATE_COMPUTED_OUTPUTS = (
+    "id",
+    "arn",
+    "status",
+    "type",
+    "notBefore",
+    "notAfter",
+    "renewalEligibility",
+    "renewalSummaries",
+    "domainValidationOptions",
+    "validationEmails",
+    "pendingRenewal",
+    "domainName",
+    "subjectAlternativeNames",
+    "keyAlgorithm",
+    "validationMethod",
+    "options",
+)
 
 
 def preview_create(kind: str, props: Props, settings: Settings) -> Props:
@@ -761,8 +896,9 @@ def preview_create(kind: str, props: Props, settings: Settings) -> Props:
 def preview_update(kind: str, olds: Props, old_inputs: Props, news: Props) -> Props:
     if kind == CERTIFICATE:
         news = inherit_all(news, old_inputs, CERTIFICATE_COMPUTED)
-        changed = set(compare(old_inputs, news, replace_keys=frozenset(),
-                              ordered=frozenset()).diffs)
+        changed = set(
+            compare(old_inputs, news, replace_keys=frozenset(), ordered=frozenset()).diffs
+        )
         volatile = ("notBefore", "notAfter", "status") if changed & set(_IMPORT_KEYS) else ()
     else:
         news = inherit_all(news, old_inputs, wire.COMPUTED_INPUTS)
@@ -777,8 +913,9 @@ def resource_type(request: Any) -> str:
     """Older engines send only the URN, whose third part ends with the type."""
     kind = request.type or request.urn.split("::")[2].split("$")[-1]
     if kind not in (CERTIFICATE, DISTRIBUTION):
-        raise ProviderError(grpc.StatusCode.UNIMPLEMENTED,
-                            f"the sandbox provider does not manage {kind}")
+        raise ProviderError(
+            grpc.StatusCode.UNIMPLEMENTED, f"the sandbox provider does not manage {kind}"
+        )
     return kind
 
 
@@ -799,8 +936,10 @@ def rpc(method: Callable[..., T]) -> Callable[..., T]:
         except ClientError as error:
             details = error.response.get("Error", {})
             code = grpc.StatusCode.UNKNOWN
-            message = (f"{error.operation_name}: {details.get('Code', 'Error')}: "
-                       f"{details.get('Message', '')}")
+            message = (
+                f"{error.operation_name}: {details.get('Code', 'Error')}: "
+                f"{details.get('Message', '')}"
+            )
         except BotoCoreError as error:
             code, message = grpc.StatusCode.UNAVAILABLE, f"{type(error).__name__}: {error}"
         context.abort(code, scrub(message))
@@ -818,56 +957,70 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
             return self._settings.get(context.peer()) or settings_from({})
 
     @rpc
-    def Handshake(self, request: provider_pb2.ProviderHandshakeRequest,
-                  context: grpc.ServicerContext) -> provider_pb2.ProviderHandshakeResponse:
+    def Handshake(
+        self, request: provider_pb2.ProviderHandshakeRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.ProviderHandshakeResponse:
         return provider_pb2.ProviderHandshakeResponse(accept_secrets=True, accept_resources=True)
 
     @rpc
-    def GetPluginInfo(self, request: empty_pb2.Empty,
-                      context: grpc.ServicerContext) -> plugin_pb2.PluginInfo:
+    def GetPluginInfo(
+        self, request: empty_pb2.Empty, context: grpc.ServicerContext
+    ) -> plugin_pb2.PluginInfo:
         return plugin_pb2.PluginInfo(version=VERSION)
 
     @rpc
-    def GetSchema(self, request: provider_pb2.GetSchemaRequest,
-                  context: grpc.ServicerContext) -> provider_pb2.GetSchemaResponse:
-        return provider_pb2.GetSchemaResponse(schema=json.dumps({"name": "aws",
-                                                                 "version": VERSION}))
+    def GetSchema(
+        self, request: provider_pb2.GetSchemaRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.GetSchemaResponse:
+        return provider_pb2.GetSchemaResponse(
+            schema=json.dumps({"name": "aws", "version": VERSION})
+        )
 
     @rpc
-    def CheckConfig(self, request: provider_pb2.CheckRequest,
-                    context: grpc.ServicerContext) -> provider_pb2.CheckResponse:
+    def CheckConfig(
+        self, request: provider_pb2.CheckRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.CheckResponse:
         return provider_pb2.CheckResponse(inputs=request.news)
 
     @rpc
-    def DiffConfig(self, request: provider_pb2.DiffRequest,
-                   context: grpc.ServicerContext) -> provider_pb2.DiffResponse:
+    def DiffConfig(
+        self, request: provider_pb2.DiffRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.DiffResponse:
         """Nothing here replaces the provider: in pulumi-aws v7 a region change
         replaces the resources themselves, through their ``region``."""
         old = reveal(_struct(request, "old_inputs") or _struct(request, "olds"))
-        return diff_response(compare(old, reveal(_struct(request, "news")),
-                                     replace_keys=frozenset(), ordered=frozenset()))
+        return diff_response(
+            compare(
+                old, reveal(_struct(request, "news")), replace_keys=frozenset(), ordered=frozenset()
+            )
+        )
 
     @rpc
-    def Configure(self, request: provider_pb2.ConfigureRequest,
-                  context: grpc.ServicerContext) -> provider_pb2.ConfigureResponse:
+    def Configure(
+        self, request: provider_pb2.ConfigureRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.ConfigureResponse:
         if request.HasField("args"):
             config = reveal(from_struct(request.args))
         else:
             config = {k.rsplit(":", 1)[-1]: v for k, v in request.variables.items()}
         with self._lock:
             self._settings[context.peer()] = settings_from(config)
-        return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True,
-                                              acceptResources=True)
+        return provider_pb2.ConfigureResponse(
+            acceptSecrets=True, supportsPreview=True, acceptResources=True
+        )
 
     @rpc
-    def Invoke(self, request: provider_pb2.InvokeRequest,
-               context: grpc.ServicerContext) -> provider_pb2.InvokeResponse:
-        raise ProviderError(grpc.StatusCode.UNIMPLEMENTED,
-                            f"the sandbox provider does not implement {request.tok}")
+    def Invoke(
+        self, request: provider_pb2.InvokeRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.InvokeResponse:
+        raise ProviderError(
+            grpc.StatusCode.UNIMPLEMENTED, f"the sandbox provider does not implement {request.tok}"
+        )
 
     @rpc
-    def Check(self, request: provider_pb2.CheckRequest,
-              context: grpc.ServicerContext) -> provider_pb2.CheckResponse:
+    def Check(
+        self, request: provider_pb2.CheckRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.CheckResponse:
         kind = resource_type(request)
         props, secrets = split_secrets(_struct(request, "news"))
         if kind == CERTIFICATE:
@@ -875,12 +1028,14 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
             secrets |= _CERTIFICATE_SECRETS
         else:
             checked, failures = check_distribution(props)
-        return provider_pb2.CheckResponse(inputs=to_struct(seal(checked, secrets)),
-                                          failures=failures)
+        return provider_pb2.CheckResponse(
+            inputs=to_struct(seal(checked, secrets)), failures=failures
+        )
 
     @rpc
-    def Diff(self, request: provider_pb2.DiffRequest,
-             context: grpc.ServicerContext) -> provider_pb2.DiffResponse:
+    def Diff(
+        self, request: provider_pb2.DiffRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.DiffResponse:
         kind = resource_type(request)
         old_inputs = reveal(_struct(request, "old_inputs"))
         news = reveal(_struct(request, "news"))
@@ -893,8 +1048,9 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         return diff_response(change)
 
     @rpc
-    def Create(self, request: provider_pb2.CreateRequest,
-               context: grpc.ServicerContext) -> provider_pb2.CreateResponse:
+    def Create(
+        self, request: provider_pb2.CreateRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.CreateResponse:
         kind = resource_type(request)
         props, secrets = split_secrets(_struct(request, "properties"))
         settings = self.settings(context)
@@ -905,12 +1061,15 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         else:
             outputs = create_distribution(props, settings, request.timeout)
         secrets |= _CERTIFICATE_SECRETS if kind == CERTIFICATE else frozenset()
-        return provider_pb2.CreateResponse(id="" if request.preview else outputs["id"],
-                                           properties=to_struct(seal(outputs, secrets)))
+        return provider_pb2.CreateResponse(
+            id="" if request.preview else outputs["id"],
+            properties=to_struct(seal(outputs, secrets)),
+        )
 
     @rpc
-    def Read(self, request: provider_pb2.ReadRequest,
-             context: grpc.ServicerContext) -> provider_pb2.ReadResponse:
+    def Read(
+        self, request: provider_pb2.ReadRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.ReadResponse:
         kind = resource_type(request)
         state, state_secrets = split_secrets(_struct(request, "properties"))
         old_inputs, input_secrets = split_secrets(_struct(request, "inputs"))
@@ -929,13 +1088,16 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
                 outputs = {**overlay(live, inputs, wire.ORDERED_LISTS), **computed}
         if outputs is None or inputs is None:
             return provider_pb2.ReadResponse()
-        return provider_pb2.ReadResponse(id=request.id,
-                                          properties=to_struct(seal(outputs, state_secrets)),
-                                          inputs=to_struct(seal(inputs, input_secrets)))
+        return provider_pb2.ReadResponse(
+            id=request.id,
+            properties=to_struct(seal(outputs, state_secrets)),
+            inputs=to_struct(seal(inputs, input_secrets)),
+        )
 
     @rpc
-    def Update(self, request: provider_pb2.UpdateRequest,
-               context: grpc.ServicerContext) -> provider_pb2.UpdateResponse:
+    def Update(
+        self, request: provider_pb2.UpdateRequest, context: grpc.ServicerContext
+    ) -> provider_pb2.UpdateResponse:
         kind = resource_type(request)
         olds = reveal(_struct(request, "olds"))
         old_inputs = reveal(_struct(request, "old_inputs"))
@@ -946,14 +1108,16 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         elif kind == CERTIFICATE:
             outputs = update_certificate(request.id, old_inputs, news, settings)
         else:
-            outputs = update_distribution(request.id, olds, old_inputs, news, settings,
-                                          request.timeout)
+            outputs = update_distribution(
+                request.id, olds, old_inputs, news, settings, request.timeout
+            )
         secrets |= _CERTIFICATE_SECRETS if kind == CERTIFICATE else frozenset()
         return provider_pb2.UpdateResponse(properties=to_struct(seal(outputs, secrets)))
 
     @rpc
-    def Delete(self, request: provider_pb2.DeleteRequest,
-               context: grpc.ServicerContext) -> empty_pb2.Empty:
+    def Delete(
+        self, request: provider_pb2.DeleteRequest, context: grpc.ServicerContext
+    ) -> empty_pb2.Empty:
         kind = resource_type(request)
         olds = reveal(_struct(request, "properties"))
         if kind == CERTIFICATE:
@@ -967,8 +1131,9 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         return empty_pb2.Empty()
 
     @rpc
-    def Attach(self, request: plugin_pb2.PluginAttach,
-               context: grpc.ServicerContext) -> empty_pb2.Empty:
+    def Attach(
+        self, request: plugin_pb2.PluginAttach, context: grpc.ServicerContext
+    ) -> empty_pb2.Empty:
         return empty_pb2.Empty()
 
 
@@ -976,8 +1141,10 @@ def serve(port: int = 0) -> tuple[grpc.Server, int]:
     """Loopback only: the sandbox provider has no authentication."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=32),
-        options=[("grpc.max_receive_message_length", 256 * 1024 * 1024),
-                 ("grpc.max_send_message_length", 256 * 1024 * 1024)],
+        options=[
+            ("grpc.max_receive_message_length", 256 * 1024 * 1024),
+            ("grpc.max_send_message_length", 256 * 1024 * 1024),
+        ],
     )
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(Provider(), server)
     bound = server.add_insecure_port(f"127.0.0.1:{port}")
