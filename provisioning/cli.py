@@ -82,11 +82,13 @@ def follow(job_id: str, supervisor: Supervisor) -> int:
         summary = (
             f"{job['status']}: certificates {certificates} issued, "
             f"distributions {distributions} created"
+            + "".join(
+                f"\n  DNS validation record: {name} {record['type']} {record['value']}"
+                for name, record in job["dcv_validation_msg"].items()
+            )
         )
         if summary != last:
             print(summary, flush=True)
-            for name, record in job["dcv_validation_msg"].items():
-                print(f"  DNS validation: {name} {record['type']} {record['value']}", flush=True)
             last = summary
         if job["status"] in ("SUCCESS", "FAILED") and not supervisor.busy(job_id):
             if job["promptInfo"]:

@@ -28,8 +28,9 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from provisioning.state import state_dir
+
 STORE_ENV = "SSL_SAAS_CONFIG_STORE"
-DEFAULT_STORE = ".state/config-versions"
 
 RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10})
 
@@ -115,7 +116,8 @@ def save_current(store: ConfigStore, client: BaseClient, distribution_id: str) -
 
 
 def default_store_url(environ: Mapping[str, str] = os.environ) -> str:
-    return environ.get(STORE_ENV) or DEFAULT_STORE
+    """Beside the rest of the service's local state unless told otherwise."""
+    return environ.get(STORE_ENV) or str(state_dir() / "config-versions")
 
 
 def open_store(url: str) -> ConfigStore:

@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import boto3
 from pulumi import automation as auto
@@ -46,6 +47,9 @@ def acm_client() -> Any:
 def workspace() -> auto.LocalWorkspace:
     folder = workspace_dir()
     folder.mkdir(parents=True, exist_ok=True)
+    url = urlparse(backend_url())
+    if url.scheme == "file":
+        Path(url.path).mkdir(parents=True, exist_ok=True)
     return auto.LocalWorkspace(
         work_dir=str(folder),
         project_settings=auto.ProjectSettings(
@@ -142,14 +146,30 @@ def project_spec(job_id: str, request_file: Path, minimum_protocol_version: str 
 
 
 def update(
-    job_id: str, on_event: Callable[[auto.events.EngineEvent], Any] | None = None
+    job_id: str,
+    *,
+    refresh: bool = False,
+    on_event: Callable[[auto.events.EngineEvent], Any] | None = None,
 ) -> auto.UpResult:
     """One `up` of the job: certificates first; distributions for items
-    whose certificate is usable. Later updates add the rest."""
+    whose certificate is usable. Later updates add the rest; ``refresh``
+    re-reads certificate and deployment status into the outputs."""
     ws = workspace()
     stack = auto.Stack.select(job_id, ws)
     spec = spec_from_config(job_id, ws.get_all_config(job_id))
-    return stack.up(program=lambda: program.run(spec), on_event=on_event)
+    return stack.up(
+        program=lambda: program.run(spec),
+        refresh=refresh,
+        parallel=parallelism(),
+        on_event=on_event,
+    )
+
+
+def parallelism() -> int:
+    """ACM imports at about 1 call/s and requests at 5/s; a few resource
+    operations at a time keep a job under those rates, with the SDK's
+    retries absorbing bursts."""
+    return int(os.environ.get("SSL_SAAS_PARALLELISM", "4"))
 
 
 def destroy(job_id: str) -> None:

@@ -52,37 +52,47 @@ def engine_error(error: auto.CommandError) -> str:
 
 
 def finished(job_id: str, record: JobRecord) -> bool:
-    return job_status(record, state.stack_outputs(job_id))["status"] in ("SUCCESS", "FAILED")
+    """Nothing left to watch: the job ended, and every distribution it made
+    has finished deploying."""
+    job = job_status(record, state.stack_outputs(job_id))
+    deploying = any(
+        i["distributionId"] and i["distributionStatus"] != "Deployed" for i in job["items"]
+    )
+    return job["status"] in ("SUCCESS", "FAILED") and not deploying
 
 
 def step(job_id: str, pems: list[dict[str, Any]] | None, refresh: bool) -> None:
-    """One step of a job: start it, update it, or destroy it."""
+    """One step of a job: start it, update it, or destroy it. Whatever goes
+    wrong is recorded on the job, so no job is left retrying silently."""
     record = job_records.read(job_id)
     if record is None:
         return
-    state.clear_dead_locks(job_id)
-    if record.phase == "destroying":
-        try:
-            stacks.destroy(job_id)
-        except auto.CommandError as error:
-            job_records.update(
-                job_id, phase="failed", error=f"destroy failed: {engine_error(error)}"
-            )
-            return
-        job_records.remove(job_id)
-        return
-    if not stacks.configured(job_id):
-        if record.jobType == "import" and not pems:
-            job_records.update(job_id, phase="failed", error=RESTARTED_IMPORT)
-            return
-        stacks.create_job(
-            job_id, record.job_input, pems, record.sources, record.minimumProtocolVersion
-        )
-    job_records.update(job_id, phase="running")
     try:
+        state.clear_dead_locks(job_id)
+        if record.phase == "destroying":
+            stacks.destroy(job_id)
+            job_records.remove(job_id)
+            return
+        if not stacks.configured(job_id):
+            if record.jobType == "import" and not pems:
+                job_records.update(job_id, phase="failed", error=RESTARTED_IMPORT)
+                return
+            stacks.create_job(
+                job_id, record.job_input, pems, record.sources, record.minimumProtocolVersion
+            )
+        job_records.update(job_id, phase="running")
         stacks.update(job_id, refresh=refresh)
     except auto.CommandError as error:
-        job_records.update(job_id, phase="failed", error=engine_error(error))
+        action = "destroy" if record.phase == "destroying" else "update"
+        job_records.update(job_id, phase="failed", error=f"{action} failed: {engine_error(error)}")
+        return
+    except Exception as error:
+        log.exception("job %s step failed", job_id)
+        job_records.update(
+            job_id,
+            phase="failed",
+            error=f"internal error ({type(error).__name__}); see the worker log",
+        )
         return
     record = job_records.read(job_id) or record
     job_records.update(job_id, phase="done" if finished(job_id, record) else "waiting")

@@ -12,7 +12,6 @@ import boto3
 import pytest
 
 from provisioning.source_config import (
-    DEFAULT_STORE,
     STORE_ENV,
     ConfigStore,
     LocalStore,
@@ -28,6 +27,7 @@ from provisioning.source_config import (
     resolve,
     save_current,
 )
+from provisioning.state import state_dir
 
 DISTRIBUTION = "E2TEMPLATE"
 
@@ -224,7 +224,7 @@ def test_open_store_picks_the_implementation_by_scheme(tmp_path: Path) -> None:
 
 
 def test_default_store_location_comes_from_the_environment() -> None:
-    assert default_store_url({}) == DEFAULT_STORE
+    assert default_store_url({}) == str(state_dir() / "config-versions")
     assert default_store_url({STORE_ENV: "s3://bucket/versions"}) == "s3://bucket/versions"
 
 

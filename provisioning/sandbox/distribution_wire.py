@@ -51,7 +51,7 @@ COMPUTED_INPUTS: tuple[tuple[str, ...], ...] = (
     *(("orderedCacheBehaviors[]", *path) for path in _BEHAVIOR_COMPUTED),
 )
 
-# Properties that only steer the provider; CloudFront never sees them.
+# Properties outside the DistributionConfig: changing them needs no UpdateDistribution.
 PROVIDER_ONLY = frozenset({"retainOnDelete", "waitForDeployment", "tags"})
 
 _BEHAVIOR_DEFAULTS: Props = {

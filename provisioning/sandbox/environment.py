@@ -35,6 +35,7 @@ class SandboxEnv:
 
     cli: Path
     endpoint: str
+    state_dir: Path
     env: dict[str, str]
     stack_config: dict[str, str]
 
@@ -106,8 +107,10 @@ def sandbox(state_dir: Path) -> Iterator[SandboxEnv]:
         }
         config = {"aws:region": REGION}
         if real_aws_plugin_installed(cli, {**os.environ, **env}):
-            yield SandboxEnv(cli, endpoint, env, {**config, **endpoints_config(endpoint)})
+            yield SandboxEnv(
+                cli, endpoint, state_dir, env, {**config, **endpoints_config(endpoint)}
+            )
             return
         with stand_in_provider(env) as port:
             env["PULUMI_DEBUG_PROVIDERS"] = f"aws:{port}"
-            yield SandboxEnv(cli, endpoint, env, config)
+            yield SandboxEnv(cli, endpoint, state_dir, env, config)

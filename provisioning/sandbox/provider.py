@@ -22,6 +22,7 @@ import re
 import sys
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from concurrent import futures
@@ -153,7 +154,6 @@ def canonical(value: Any, ordered: frozenset[str], key: str = "") -> Any:
         return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
     zero = value is False or (type(value) in (int, float) and value == 0)
     return None if value is None or value == "" or zero else value
-    return value
 
 
 def inherit(new: Any, old: Any, path: tuple[str, ...]) -> Any:
@@ -671,7 +671,6 @@ _DISTRIBUTION_REQUIRED = (
     "restrictions",
     "viewerCertificate",
 )
-_DISTRIBUTION_VOLATILE = ("etag", "lastModifiedTime", "status")
 _DISTRIBUTION_COMPUTED_OUTPUTS = (
     "id",
     "arn",
@@ -708,13 +707,13 @@ def _cloudfront() -> Any:
     return client("cloudfront", _CLOUDFRONT_REGION)
 
 
-def _wait_deployed(distribution_id: str, timeout: float) -> str:
+def _wait_deployed(distribution_id: str, timeout: float) -> None:
     """Polls like Terraform's waiter; moto reports Deployed on the first look."""
     deadline = time.monotonic() + (timeout or 90 * 60)
     while True:
         response = _cloudfront().get_distribution(Id=distribution_id)
         if response["Distribution"]["Status"] == "Deployed":
-            return str(response["ETag"])
+            return
         if time.monotonic() > deadline:
             raise ProviderError(
                 grpc.StatusCode.DEADLINE_EXCEEDED,
@@ -841,19 +840,22 @@ def delete_distribution(distribution_id: str, olds: Props, timeout: float) -> No
         if error_code(error) == "NoSuchDistribution":
             return
         raise
-    config, etag = response["Distribution"]["DistributionConfig"], str(response["ETag"])
+    config = response["Distribution"]["DistributionConfig"]
     if config.get("Enabled"):
         cloudfront.update_distribution(
-            Id=distribution_id, IfMatch=etag, DistributionConfig={**config, "Enabled": False}
+            Id=distribution_id,
+            IfMatch=response["ETag"],
+            DistributionConfig={**config, "Enabled": False},
         )
-        if olds.get("retainOnDelete"):
-            return
-        etag = _wait_deployed(distribution_id, timeout)
+        if not olds.get("retainOnDelete"):
+            _wait_deployed(distribution_id, timeout)
     if olds.get("retainOnDelete"):
         return
 
     def delete() -> None:
+        """With the current ETag each time: disabling changed it."""
         try:
+            etag = cloudfront.get_distribution(Id=distribution_id)["ETag"]
             cloudfront.delete_distribution(Id=distribution_id, IfMatch=etag)
         except ClientError as error:
             if error_code(error) != "NoSuchDistribution":
@@ -893,17 +895,17 @@ def preview_create(kind: str, props: Props, settings: Settings) -> Props:
     return outputs
 
 
-def preview_update(kind: str, olds: Props, old_inputs: Props, news: Props) -> Props:
-    if kind == CERTIFICATE:
-        news = inherit_all(news, old_inputs, CERTIFICATE_COMPUTED)
-        changed = set(
-            compare(old_inputs, news, replace_keys=frozenset(), ordered=frozenset()).diffs
-        )
-        volatile = ("notBefore", "notAfter", "status") if changed & set(_IMPORT_KEYS) else ()
-    else:
-        news = inherit_all(news, old_inputs, wire.COMPUTED_INPUTS)
-        volatile = _DISTRIBUTION_VOLATILE
-    return {**olds, **news, **{k: UNKNOWN for k in volatile}}
+def preview_update(
+    kind: str, olds: Props, old_inputs: Props, news: Props, settings: Settings
+) -> Props:
+    """Terraform's plan keeps computed attributes at their prior values (only
+    tags_all is recomputed), so pulumi-aws previews show them known."""
+    computed = CERTIFICATE_COMPUTED if kind == CERTIFICATE else wire.COMPUTED_INPUTS
+    return {
+        **olds,
+        **inherit_all(news, old_inputs, computed),
+        "tagsAll": all_tags(news, settings),
+    }
 
 
 # ---- the gRPC service ----------------------------------------------------------------------
@@ -942,6 +944,9 @@ def rpc(method: Callable[..., T]) -> Callable[..., T]:
             )
         except BotoCoreError as error:
             code, message = grpc.StatusCode.UNAVAILABLE, f"{type(error).__name__}: {error}"
+        except Exception as error:  # noqa: BLE001 - a bug's message must be scrubbed too
+            print(scrub(traceback.format_exc()), file=sys.stderr)
+            code, message = grpc.StatusCode.INTERNAL, f"{type(error).__name__}: {error}"
         context.abort(code, scrub(message))
 
     return handler
@@ -953,6 +958,8 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         self._lock = threading.Lock()
 
     def settings(self, context: grpc.ServicerContext) -> Settings:
+        """The configuration of the provider instance behind this connection;
+        the Go engine dials each instance separately."""
         with self._lock:
             return self._settings.get(context.peer()) or settings_from({})
 
@@ -1104,7 +1111,7 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         news, secrets = split_secrets(_struct(request, "news"))
         settings = self.settings(context)
         if request.preview:
-            outputs = preview_update(kind, olds, old_inputs, news)
+            outputs = preview_update(kind, olds, old_inputs, news, settings)
         elif kind == CERTIFICATE:
             outputs = update_certificate(request.id, old_inputs, news, settings)
         else:
@@ -1128,12 +1135,15 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
 
     @rpc
     def Cancel(self, request: empty_pb2.Empty, context: grpc.ServicerContext) -> empty_pb2.Empty:
+        """Every engine sends this as it finishes; other engines may still be
+        using this process, so nothing stops."""
         return empty_pb2.Empty()
 
     @rpc
     def Attach(
         self, request: plugin_pb2.PluginAttach, context: grpc.ServicerContext
     ) -> empty_pb2.Empty:
+        """The engine's address would only be needed to log through it."""
         return empty_pb2.Empty()
 
 
