@@ -110,13 +110,15 @@ def delete_backend(key: str) -> None:
 
 
 def lock_prefix(job_id: str) -> str:
-    return f".pulumi/locks/{PROJECT}/{job_id}/"
+    return f".pulumi/locks/organization/{PROJECT}/{job_id}/"
 
 
 def locks(job_id: str) -> dict[str, dict[str, Any]]:
     """The engine's lock files of a stack: who holds it (pid, hostname)."""
     found = {}
     for name in list_backend(lock_prefix(job_id)):
+        if not name.endswith(".json"):  # e.g. the file backend's .attrs sidecars
+            continue
         raw = read_backend(lock_prefix(job_id) + name)
         if raw is not None:
             found[lock_prefix(job_id) + name] = json.loads(raw)
@@ -125,16 +127,17 @@ def locks(job_id: str) -> dict[str, dict[str, Any]]:
 
 def alive(holder: dict[str, Any]) -> bool:
     """A holder on another machine is presumed alive: only the machine that
-    ran an update can tell that it died."""
+    ran an update can tell that it died. Here, a zombie counts as dead."""
     if holder.get("hostname") != socket.gethostname():
         return True
+    pid = int(holder.get("pid", 0))
     try:
-        os.kill(int(holder.get("pid", 0)), 0)
-    except ProcessLookupError:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
         return False
-    except PermissionError:
+    except OSError:
         return True
-    return True
+    return "\nState:\tZ" not in status and "\nState:\tX" not in status
 
 
 def locked_by_live_process(job_id: str) -> bool:
@@ -147,3 +150,4 @@ def clear_dead_locks(job_id: str) -> None:
     for key, holder in locks(job_id).items():
         if not alive(holder):
             delete_backend(key)
+            delete_backend(f"{key}.attrs")

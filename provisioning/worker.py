@@ -132,8 +132,12 @@ class Supervisor:
         while self.waiting and len(self.running) < self.limit:
             job_id, payload, refresh = self.waiting.pop(0)
             command = [sys.executable, "-m", "provisioning.worker", job_id]
+            # Its own session: a Ctrl-C meant for the server doesn't cut an
+            # engine off mid-update; the step finishes and records its result.
             process = subprocess.Popen(
-                command + (["--refresh"] if refresh else []), stdin=subprocess.PIPE
+                command + (["--refresh"] if refresh else []),
+                stdin=subprocess.PIPE,
+                start_new_session=True,
             )
             assert process.stdin is not None
             process.stdin.write(payload)

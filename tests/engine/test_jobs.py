@@ -1,0 +1,422 @@
+"""Jobs end to end through the real engine: the published HTTP API, the
+command line, `pulumi up` on the project, workers and their failures, all
+against moto with the sandbox's template distributions."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import moto.settings
+import pytest
+import uvicorn
+
+from provisioning import job_records, jobs, state
+from provisioning.api import create_app
+from provisioning.sandbox.environment import SandboxEnv
+from provisioning.sandbox.moto_server import FAKE_CREDENTIALS, free_port
+from provisioning.sandbox.session import create_templates
+from provisioning.worker import Supervisor
+
+pytestmark = pytest.mark.engine
+
+REPO = Path(__file__).resolve().parents[2]
+REQUESTS = REPO / "requests"
+API_KEY = "test-key"
+TEMPLATE = "E195R1W5GIVPF5"
+# What a clone changes on purpose; everything else must equal the template.
+OVERRIDDEN = {"Aliases", "ViewerCertificate", "Comment", "CallerReference"}
+
+
+@pytest.fixture
+def service(engine: SandboxEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh service state (jobs, stacks, template versions) and the
+    example templates in an empty moto; returns the state directory."""
+    state_dir = tmp_path / "state"
+    env = {
+        **engine.env,
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), engine.env["PATH"]]),
+        "SSL_SAAS_STATE_DIR": str(state_dir),
+        "PULUMI_BACKEND_URL": (state_dir / "pulumi").as_uri(),
+        "SSL_SAAS_STACK_CONFIG": json.dumps(engine.stack_config),
+        "SSL_SAAS_API_KEY": API_KEY,
+        "SSL_SAAS_POLL_SECONDS": "1",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(moto.settings, "ACM_VALIDATION_WAIT", 2)
+    create_templates(engine.endpoint, state_dir)
+    return state_dir
+
+
+def aws(service_name: str) -> Any:
+    return boto3.client(
+        service_name,
+        region_name="us-east-1",
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def drive(job_id: str, supervisor: Supervisor, want: str, timeout: float = 180) -> dict[str, Any]:
+    """Moves the job along as a worker would until it reaches ``want``."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        supervisor.tick()
+        job = jobs.status(job_id)
+        if job["status"] == want and not supervisor.busy(job_id):
+            return job
+        assert job["status"] != "FAILED", job["promptInfo"]
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} did not reach {want}: {jobs.status(job_id)}")
+
+
+def comparable(config: dict[str, Any]) -> dict[str, Any]:
+    """The configuration less the fields a clone overrides, with every
+    spelling of "unset" (empty string, empty list, false Staging) removed:
+    CloudFront and moto write them either way."""
+    return meaningful({k: v for k, v in config.items() if k not in OVERRIDDEN})
+
+
+def meaningful(value: Any) -> Any:
+    if isinstance(value, dict):
+        kept = {k: meaningful(v) for k, v in value.items()}
+        return {
+            k: v
+            for k, v in kept.items()
+            if v not in ("", [], None) and (k, v) != ("Staging", False)
+        }
+    if isinstance(value, list):
+        return [meaningful(v) for v in value]
+    return value
+
+
+@pytest.fixture
+def api(service: Path) -> Iterator[str]:
+    """The HTTP shim on a loopback port, with its watcher polling each second."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=60)
+
+
+def poll(http: httpx.Client, job_id: str, want: str, timeout: float = 180) -> dict[str, Any]:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        job = http.get("/ssl_for_saas/get_ssl_job", params={"jobId": job_id}).json()
+        if job["status"] == want:
+            return job
+        assert job["status"] != "FAILED", job["promptInfo"]
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} did not reach {want}")
+
+
+def test_published_client_sees_success_then_deletes_everything(api: str) -> None:
+    headers = {"x-api-key": API_KEY}
+    with httpx.Client(base_url=api, headers=headers, timeout=60) as http:
+        answer = http.post("/ssl_for_saas", content=(REQUESTS / "create-one.json").read_bytes())
+        assert answer.status_code == 200
+        assert answer.json()["statusCode"] == 200
+        job_id = answer.json()["body"]
+
+        job = poll(http, job_id, "SUCCESS")
+        assert job["jobType"] == "create"
+        assert job["certCreateStageStatus"] == job["certValidationStageStatus"] == "SUCCESS"
+        assert job["distStageStatus"] == "SUCCESS"
+        assert job["cert_completed_number"] == job["cert_total_number"] == 1
+        assert job["cloudfront_distribution_created_number"] == 1
+        assert job["job_input"]["cnameList"][0]["sanList"] == [
+            "yourdomainname.com",
+            "yourdomainnamealias1.com",
+        ]
+
+        dist_arns = http.get(
+            "/ssl_for_saas/list_cloudfront_arn_with_jobId", params={"jobId": job_id}
+        ).json()
+        cert_arns = http.get(
+            "/ssl_for_saas/list_ssl_certification_with_jobId", params={"jobId": job_id}
+        ).json()
+        assert dist_arns == job["distList"] and cert_arns == job["certList"]
+        dist_id = dist_arns[0].rsplit("/", 1)[1]
+        made = aws("cloudfront").get_distribution_config(Id=dist_id)["DistributionConfig"]
+        assert made["Aliases"]["Items"] == ["yourdomainname.com", "yourdomainnamealias1.com"]
+        assert made["ViewerCertificate"]["ACMCertificateArn"] == cert_arns[0]
+        template = aws("cloudfront").get_distribution_config(Id=TEMPLATE)["DistributionConfig"]
+        assert comparable(made) == comparable(template)
+
+        listed = http.get("/ssl_for_saas/list_ssl_jobs").json()
+        assert [j["jobId"] for j in listed] == [job_id]
+        certs = http.get("/ssl_for_saas/cert_list").json()
+        assert [c["arn"] for c in certs] == cert_arns
+        assert certs[0]["domainName"] == "yourdomainname.com"
+
+        deleted = http.delete(f"/ssl_for_saas/jobs/{job_id}")
+        while deleted.status_code == 409:  # the watcher is still refreshing deployment status
+            time.sleep(0.5)
+            deleted = http.delete(f"/ssl_for_saas/jobs/{job_id}")
+        assert deleted.status_code == 202
+        deadline = time.time() + 120
+        while http.get("/ssl_for_saas/get_ssl_job", params={"jobId": job_id}).status_code != 404:
+            assert time.time() < deadline, "the job was not destroyed"
+            time.sleep(0.5)
+    ids = [d["Id"] for d in aws("cloudfront").list_distributions()["DistributionList"]["Items"]]
+    assert dist_id not in ids
+    assert aws("acm").list_certificates()["CertificateSummaryList"] == []
+    assert state.stack_outputs(job_id) is None
+
+
+def test_api_refuses_with_json_errors(api: str, service: Path) -> None:
+    with httpx.Client(base_url=api, timeout=60) as anonymous:
+        assert anonymous.get("/ssl_for_saas/list_ssl_jobs").status_code == 401
+        wrong = anonymous.get("/ssl_for_saas/list_ssl_jobs", headers={"x-api-key": "nope"})
+        assert wrong.status_code == 401
+        assert wrong.json()["error"] == "unauthorized"
+    with httpx.Client(base_url=api, headers={"x-api-key": API_KEY}, timeout=60) as http:
+        refused = http.post("/ssl_for_saas", content=(REQUESTS / "import-one.json").read_bytes())
+        assert refused.status_code == 400
+        locations = {e["location"] for e in refused.json()["errors"]}
+        assert {"pemList[0].CertPem", "pemList[0].PrivateKeyPem"} <= locations
+        unknown_template = http.post(
+            "/ssl_for_saas",
+            json={
+                "acm_op": "create",
+                "auto_creation": "true",
+                "cnameList": [
+                    {
+                        "domainName": "a.example.com",
+                        "existing_cf_info": {"distribution_id": "EXXXXXXXXXXXX"},
+                    }
+                ],
+            },
+        )
+        assert unknown_template.status_code == 400
+        assert "EXXXXXXXXXXXX" in unknown_template.json()["errors"][0]["message"]
+        assert job_records.job_ids() == []  # nothing was created for refused requests
+
+        missing = http.get(
+            "/ssl_for_saas/get_ssl_job", params={"jobId": "0" * 8 + "-0000-0000-0000-" + "0" * 12}
+        )
+        assert missing.status_code == 404
+        assert http.get("/ssl_for_saas/get_ssl_job", params={"jobId": "../etc"}).status_code == 404
+        assert http.get("/ssl_for_saas/get_ssl_job").status_code == 400
+        huge = http.post("/ssl_for_saas", content=b" " * (9 * 1024 * 1024))
+        assert huge.status_code == 413
+
+        preview = http.post(
+            "/ssl_for_saas/preview", content=(REQUESTS / "create-two.json").read_bytes()
+        )
+        assert preview.status_code == 200
+        assert [i["names"][0] for i in preview.json()["items"]] == [
+            "yourdomainname1.com",
+            "yourdomainname2.com",
+        ]
+        assert job_records.job_ids() == []  # a preview creates nothing
+
+        busy_id = "11111111-2222-3333-4444-555555555555"
+        job_records.write(
+            job_records.JobRecord(
+                jobId=busy_id,
+                jobType="create",
+                creationDate=job_records.now(),
+                job_input={},
+                items=1,
+                auto_creation=True,
+                minimumProtocolVersion="TLSv1.2_2021",
+                phase="running",
+            )
+        )
+        assert http.delete(f"/ssl_for_saas/jobs/{busy_id}").status_code == 409
+        body = http.delete(f"/ssl_for_saas/jobs/{busy_id}").text
+        assert "Traceback" not in body
+
+
+def test_import_job_clones_the_template_and_keeps_the_key_secret(service: Path) -> None:
+    supervisor = Supervisor()
+    request = (REQUESTS / "import-two-working.json").read_bytes()
+    job_id = jobs.submit(request, supervisor.launch)
+    job = drive(job_id, supervisor, "SUCCESS")
+    assert job["certValidationStageStatus"] == "SUCCESS"
+    template = aws("cloudfront").get_distribution_config(Id="E1DACGTRXKKWCH")["DistributionConfig"]
+    for item in job["items"]:
+        made = aws("cloudfront").get_distribution_config(Id=item["distributionId"])
+        config = made["DistributionConfig"]
+        assert config["Aliases"]["Items"] == item["names"]
+        assert config["ViewerCertificate"]["SSLSupportMethod"] == "sni-only"
+        assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+        assert comparable(config) == comparable(template)
+        tags = aws("acm").list_tags_for_certificate(CertificateArn=item["certificateArn"])["Tags"]
+        assert {"Key": "ssl-saas:job", "Value": job_id} in tags
+    key = json.loads(request)["pemList"][0]["PrivateKeyPem"]
+    body_line = key.splitlines()[1]
+    for path in service.rglob("*"):
+        if path.is_file():
+            assert body_line not in path.read_text(errors="ignore"), path
+
+
+def test_create_job_waits_for_issue_per_item(service: Path) -> None:
+    supervisor = Supervisor()
+    job_id = jobs.submit((REQUESTS / "create-two.json").read_bytes(), supervisor.launch)
+    supervisor.stop()
+    first = jobs.status(job_id)
+    assert first["certCreateStageStatus"] == "SUCCESS"
+    assert first["certValidationStageStatus"] == "INPROGRESS"
+    assert first["distStageStatus"] == "NOTSTART"
+    assert len(first["dcv_validation_msg"]) == 5  # one record per distinct name
+    job = drive(job_id, supervisor, "SUCCESS")
+    assert job["cloudfront_distribution_created_number"] == 2
+
+
+def test_project_pulumi_up_matches_the_automation_api(service: Path, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(REPO / name, project / name)
+    request = REQUESTS / "import-one-working.json"
+
+    def pulumi(*args: str) -> str:
+        done = subprocess.run(
+            ["pulumi", *args], cwd=project, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    (service / "pulumi").mkdir(parents=True)
+    pulumi("stack", "init", "by-hand")
+    pulumi("config", "set", "requestFile", str(request))
+    pulumi("up", "--yes", "--skip-preview")
+    by_hand = json.loads(pulumi("stack", "output", "items", "--json"))
+
+    supervisor = Supervisor()
+    job = drive(jobs.submit(request.read_bytes(), supervisor.launch), supervisor, "SUCCESS")
+
+    for mine, theirs in zip(by_hand, job["items"], strict=True):
+        assert mine["names"] == theirs["names"]
+        cert_a = aws("acm").describe_certificate(CertificateArn=mine["certificateArn"])[
+            "Certificate"
+        ]
+        cert_b = aws("acm").describe_certificate(CertificateArn=theirs["certificateArn"])[
+            "Certificate"
+        ]
+        assert cert_a["DomainName"] == cert_b["DomainName"]
+        assert cert_a["SubjectAlternativeNames"] == cert_b["SubjectAlternativeNames"]
+        assert cert_a["Serial"] == cert_b["Serial"]
+        a = aws("cloudfront").get_distribution_config(Id=mine["distributionId"])[
+            "DistributionConfig"
+        ]
+        b = aws("cloudfront").get_distribution_config(Id=theirs["distributionId"])[
+            "DistributionConfig"
+        ]
+        assert a["Aliases"] == b["Aliases"]
+        assert comparable(a) == comparable(b)
+
+
+def test_twenty_concurrent_submissions_all_finish(
+    api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def request(n: int) -> dict[str, Any]:
+        return {
+            "acm_op": "import" if n % 2 else "create",
+            "auto_creation": "true",
+            "cnameList": []
+            if n % 2
+            else [
+                {
+                    "domainName": f"c{n}.example.com",
+                    "existing_cf_info": {"distribution_id": TEMPLATE},
+                }
+            ],
+            "pemList": [pem(n)] if n % 2 else [],
+        }
+
+    def pem(n: int) -> dict[str, Any]:
+        from provisioning.sandbox.test_material import issue
+
+        issued = issue([f"i{n}.example.com"])
+        return {
+            "CertPem": issued.cert_pem,
+            "PrivateKeyPem": issued.key_pem,
+            "ChainPem": issued.chain_pem,
+            "existing_cf_info": {"distribution_id": TEMPLATE},
+        }
+
+    bodies = [request(n) for n in range(20)]
+    with httpx.Client(base_url=api, headers={"x-api-key": API_KEY}, timeout=120) as http:
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            answers = list(pool.map(lambda body: http.post("/ssl_for_saas", json=body), bodies))
+        assert [a.status_code for a in answers] == [200] * 20
+        job_ids = {a.json()["body"] for a in answers}
+        assert len(job_ids) == 20
+        for job_id in job_ids:
+            poll(http, job_id, "SUCCESS", timeout=600)
+    dists = aws("cloudfront").list_distributions()["DistributionList"]["Items"]
+    assert len(dists) == 2 + 20  # the templates and one clone per job
+
+
+def test_killed_worker_is_recovered_by_the_next_one(service: Path) -> None:
+    supervisor = Supervisor()
+    job_id = jobs.submit((REQUESTS / "import-two-working.json").read_bytes(), supervisor.launch)
+    process = supervisor.running[job_id]
+    deadline = time.time() + 120
+    while not state.locks(job_id):  # the engine holds the stack: an update is under way
+        assert time.time() < deadline and process.poll() is None, "no update started"
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert jobs.status(job_id)["phase"] == "running"
+    assert state.locks(job_id)  # left behind by the dead engine
+
+    restarted = Supervisor()
+    job = drive(job_id, restarted, "SUCCESS")
+    assert job["cloudfront_distribution_created_number"] == 2
+    assert not state.locks(job_id)
+
+
+def test_command_line_submit_status_list_destroy(service: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "provisioning", *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    submitted = run("submit", "--wait", str(REQUESTS / "create-one.json"))
+    assert submitted.returncode == 0, submitted.stderr
+    job_id = submitted.stdout.splitlines()[0]
+    assert "DNS validation record: _" in submitted.stdout
+    assert submitted.stdout.rstrip().endswith("distributions 1/1 created")
+
+    status = run("status", job_id)
+    assert json.loads(status.stdout)["status"] == "SUCCESS"
+    assert job_id in run("list").stdout
+    assert run("status", "nope").returncode == 1
+
+    destroyed = run("destroy", job_id)
+    assert destroyed.returncode == 0, destroyed.stderr
+    assert run("status", job_id).returncode == 1
+    assert aws("acm").list_certificates()["CertificateSummaryList"] == []
+
+    refused = run("submit", str(REQUESTS / "import-one.json"))
+    assert refused.returncode == 2
+    assert "placeholder" in refused.stderr
