@@ -19,6 +19,34 @@ from provisioning.source_config import ConfigStore, SourceConfigError, resolve
 from provisioning.validation import ValidRequest
 
 DEFAULT_MINIMUM_PROTOCOL_VERSION = "TLSv1.2_2021"
+# CloudFront's viewer TLS security policies, weakest first.
+TLS_POLICIES = (
+    "SSLv3",
+    "TLSv1",
+    "TLSv1_2016",
+    "TLSv1.1_2016",
+    "TLSv1.2_2018",
+    "TLSv1.2_2019",
+    "TLSv1.2_2021",
+    "TLSv1.2_2025",
+    "TLSv1.3_2025",
+)
+
+
+def minimum_protocol_version(value: str | None) -> str:
+    """The service's minimum viewer TLS policy, checked before any job uses it."""
+    chosen = value or DEFAULT_MINIMUM_PROTOCOL_VERSION
+    if chosen not in TLS_POLICIES:
+        raise RequestRejected(
+            [
+                Problem(
+                    "minimumProtocolVersion",
+                    f"{chosen!r} is not a CloudFront security policy; allowed: "
+                    + ", ".join(TLS_POLICIES),
+                )
+            ]
+        )
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -62,6 +90,11 @@ def resolve_sources(
             try:
                 config, version = resolve(store, client, *wanted)
                 translate(config)
+                if config.get("Staging"):
+                    raise Untranslatable(
+                        f"{wanted[0]} is a staging distribution, which can't serve alternate "
+                        "domain names; name its primary distribution instead"
+                    )
             except (SourceConfigError, Untranslatable) as error:
                 problems.append(Problem(f"{item.key}.existing_cf_info", str(error)))
                 continue

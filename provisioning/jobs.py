@@ -15,7 +15,7 @@ from typing import Any
 
 from provisioning import job_records, stacks
 from provisioning.job_records import JobRecord
-from provisioning.job_spec import DEFAULT_MINIMUM_PROTOCOL_VERSION, resolve_sources
+from provisioning.job_spec import minimum_protocol_version, resolve_sources
 from provisioning.source_config import cloudfront_client, default_store_url, open_store
 from provisioning.state import stack_outputs
 from provisioning.status import job_status
@@ -34,8 +34,8 @@ class JobBusy(RuntimeError):
     pass
 
 
-def minimum_protocol_version() -> str:
-    return os.environ.get("SSL_SAAS_MINIMUM_PROTOCOL_VERSION", DEFAULT_MINIMUM_PROTOCOL_VERSION)
+def configured_minimum() -> str:
+    return minimum_protocol_version(os.environ.get("SSL_SAAS_MINIMUM_PROTOCOL_VERSION"))
 
 
 def accept(body: bytes) -> tuple[ValidRequest, dict[str, dict[str, Any]]]:
@@ -58,7 +58,7 @@ def submit(body: bytes, launch: Launch) -> str:
             items=len(valid.items),
             auto_creation=valid.auto_creation,
             sources=pins,
-            minimumProtocolVersion=minimum_protocol_version(),
+            minimumProtocolVersion=configured_minimum(),
         )
     )
     launch(job_id, stacks.pems_of(valid) or None)

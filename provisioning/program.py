@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from provisioning.distribution_translation import translate
-from provisioning.job_spec import JobSpec, Source
+from provisioning.job_spec import TLS_POLICIES, JobSpec, Source
 from provisioning.validation import Item
 
 # CloudFront only takes certificates from this region, whatever the stack's.
@@ -57,13 +57,21 @@ def distribution(
     """A faithful clone of the template but for what makes it this item's:
     its names, its certificate and a comment naming the job."""
     translation = translate(source.config)
+    warnings = list(translation.warnings)
+    template_args = dict(translation.args)
+    if template_args.pop("continuous_deployment_policy_id", None):
+        warnings.append(
+            "ContinuousDeploymentPolicyId not copied: a continuous deployment policy belongs "
+            "to the template's distribution alone"
+        )
+    template_minimum = template_args["viewer_certificate"].get("minimum_protocol_version")
     args = {
-        **translation.args,
+        **template_args,
         "aliases": list(item.names),
         "viewer_certificate": {
             "acm_certificate_arn": cert.arn,
             "ssl_support_method": "sni-only",
-            "minimum_protocol_version": spec.minimum_protocol_version,
+            "minimum_protocol_version": stronger(spec.minimum_protocol_version, template_minimum),
         },
         "comment": f"ssl-saas job {spec.job_id}: {item.names[0]}"[:MAX_COMMENT],
         # Deployment takes minutes; status reads it live instead of an update waiting.
@@ -71,7 +79,15 @@ def distribution(
         "tags": tags(spec, item),
     }
     name = f"distribution-{resource_name(item)}"
-    return aws.cloudfront.Distribution(name, **args), translation.warnings
+    return aws.cloudfront.Distribution(name, **args), tuple(warnings)
+
+
+def stronger(configured: str, template: str | None) -> str:
+    """The configured minimum TLS version, unless the template already
+    demands a newer one: a clone never serves weaker TLS than its template."""
+    if template in TLS_POLICIES and TLS_POLICIES.index(template) > TLS_POLICIES.index(configured):
+        return template
+    return configured
 
 
 def validation_records(

@@ -20,11 +20,13 @@ from pulumi import automation as auto
 
 from provisioning import program
 from provisioning.job_spec import (
-    DEFAULT_MINIMUM_PROTOCOL_VERSION,
     JobSpec,
     Source,
     issued_items,
     resolve_sources,
+)
+from provisioning.job_spec import (
+    minimum_protocol_version as checked_minimum,
 )
 from provisioning.source_config import RETRIES, cloudfront_client, default_store_url, open_store
 from provisioning.state import PROJECT, backend_url, stack_outputs, workspace_dir
@@ -141,7 +143,7 @@ def project_spec(job_id: str, request_file: Path, minimum_protocol_version: str 
         request=valid,
         sources=sources,
         issued=issued_items(previous, acm_client()),
-        minimum_protocol_version=minimum_protocol_version or DEFAULT_MINIMUM_PROTOCOL_VERSION,
+        minimum_protocol_version=checked_minimum(minimum_protocol_version),
     )
 
 

@@ -107,10 +107,12 @@ def mocks() -> Recorder:
     return recorder
 
 
-def spec(request: Any, issued: frozenset[str] = frozenset()) -> JobSpec:
+def spec(
+    request: Any, issued: frozenset[str] = frozenset(), template: dict[str, Any] = TEMPLATE
+) -> JobSpec:
     valid = validate(request) if isinstance(request, dict) else request
     sources = {
-        item.key: Source("E195R1W5GIVPF5", 4, TEMPLATE) for item in valid.items if item.source
+        item.key: Source("E195R1W5GIVPF5", 4, template) for item in valid.items if item.source
     }
     return JobSpec(job_id="job-1", request=valid, sources=sources, issued=issued)
 
@@ -260,5 +262,29 @@ def test_without_auto_creation_only_certificates(mocks: Recorder) -> Any:
     def check(items: list[dict[str, Any]]) -> None:
         assert {a.typ for a in mocks.registered.values()} == {CERT_TYPE}
         assert all("distributionId" not in item for item in items)
+
+    return pulumi.Output.from_input(outputs["items"]).apply(check)
+
+
+@pulumi.runtime.test
+def test_clone_keeps_a_stronger_template_tls_policy_but_not_its_deployment_policy(
+    mocks: Recorder,
+) -> Any:
+    template = {
+        **TEMPLATE,
+        "ViewerCertificate": {
+            "ACMCertificateArn": f"{ACM_ARN}template",
+            "SSLSupportMethod": "sni-only",
+            "MinimumProtocolVersion": "TLSv1.2_2025",
+        },
+        "ContinuousDeploymentPolicyId": "cdp-1",
+    }
+    outputs = run(spec(CREATE, issued=frozenset({"cnameList[1]"}), template=template))
+
+    def check(items: list[dict[str, Any]]) -> None:
+        dist = mocks.registered["distribution-blog.example.net"].inputs
+        assert dist["viewerCertificate"]["minimumProtocolVersion"] == "TLSv1.2_2025"
+        assert "continuousDeploymentPolicyId" not in dist
+        assert any("ContinuousDeploymentPolicyId" in w for w in items[1]["warnings"])
 
     return pulumi.Output.from_input(outputs["items"]).apply(check)

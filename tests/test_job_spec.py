@@ -1,0 +1,107 @@
+"""Everything that can refuse a job before anything is created: templates
+that don't exist, versions that were never saved, templates that can't be
+cloned, a bad TLS policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from provisioning.errors import RequestRejected
+from provisioning.job_spec import minimum_protocol_version, resolve_sources
+from provisioning.source_config import cloudfront_client, open_store
+from provisioning.validation import validate
+
+ORIGIN = {
+    "Id": "app",
+    "DomainName": "app.example.org",
+    "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"},
+}
+
+
+def template(**changes: Any) -> str:
+    config = {
+        "CallerReference": "t",
+        "Comment": "",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [ORIGIN]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "app",
+            "ViewerProtocolPolicy": "allow-all",
+            "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+        },
+        **changes,
+    }
+    made = boto3.client("cloudfront").create_distribution(DistributionConfig=config)
+    return str(made["Distribution"]["Id"])
+
+
+def request(*sources: dict[str, Any]) -> Any:
+    return validate(
+        {
+            "acm_op": "create",
+            "auto_creation": "true",
+            "cnameList": [
+                {"domainName": f"n{i}.example.com", "existing_cf_info": source}
+                for i, source in enumerate(sources)
+            ],
+        }
+    )
+
+
+def problems(valid: Any, store_dir: Path) -> dict[str, str]:
+    with pytest.raises(RequestRejected) as caught:
+        resolve_sources(valid, open_store(str(store_dir)), cloudfront_client())
+    return {p.location: p.message for p in caught.value.problems}
+
+
+def test_items_sharing_a_template_share_one_saved_version(aws: str, tmp_path: Path) -> None:
+    dist = template()
+    valid = request({"distribution_id": dist}, {"distribution_id": dist})
+    sources = resolve_sources(valid, open_store(str(tmp_path)), cloudfront_client())
+    assert sources["cnameList[0]"] is sources["cnameList[1]"]
+    assert sources["cnameList[0]"].version == 1
+    assert sources["cnameList[0]"].config["Origins"]["Items"][0]["Id"] == "app"
+
+
+def test_unknown_template_and_unknown_version_are_refused(aws: str, tmp_path: Path) -> None:
+    dist = template()
+    found = problems(
+        request(
+            {"distribution_id": "EXXXXXXXXXXXX"}, {"distribution_id": dist, "config_version_id": 7}
+        ),
+        tmp_path,
+    )
+    assert "'EXXXXXXXXXXXX' does not exist" in found["cnameList[0].existing_cf_info"]
+    assert "no saved configuration version 7" in found["cnameList[1].existing_cf_info"]
+
+
+def test_staging_template_is_refused(aws: str, tmp_path: Path) -> None:
+    found = problems(request({"distribution_id": template(Staging=True)}), tmp_path)
+    assert "staging distribution" in found["cnameList[0].existing_cf_info"]
+
+
+def test_without_auto_creation_no_template_is_touched(aws: str, tmp_path: Path) -> None:
+    valid = validate(
+        {
+            "acm_op": "create",
+            "auto_creation": "false",
+            "cnameList": [
+                {
+                    "domainName": "a.example.com",
+                    "existing_cf_info": {"distribution_id": "EXXXXXXXXXXXX"},
+                }
+            ],
+        }
+    )
+    assert resolve_sources(valid, open_store(str(tmp_path)), cloudfront_client()) == {}
+
+
+def test_minimum_protocol_version_must_be_a_cloudfront_policy() -> None:
+    assert minimum_protocol_version(None) == "TLSv1.2_2021"
+    assert minimum_protocol_version("TLSv1.2_2025") == "TLSv1.2_2025"
+    with pytest.raises(RequestRejected, match="allowed: SSLv3, TLSv1"):
+        minimum_protocol_version("TLS1.2")
