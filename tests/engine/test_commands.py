@@ -49,7 +49,7 @@ def test_serve_answers_a_published_api_client(tmp_path: Path) -> None:
     done = in_sandbox(
         tmp_path,
         f"""
-        {PYTHON} -m provisioning serve --port {port} 2>serve.log &
+        {PYTHON} -m provisioning serve --port {port} 2>"$SSL_SAAS_STATE_DIR/serve.log" &
         trap 'kill %1' EXIT
         {PYTHON} tests/engine/published_client.py http://127.0.0.1:{port} "$SSL_SAAS_API_KEY"
         """,
