@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,17 +75,39 @@ def create_job(
         ws.create_stack(job_id)
     except auto.StackAlreadyExistsError:
         pass
-    config = {
-        key("jobInput"): auto.ConfigValue(json.dumps(job_input)),
-        key("sources"): auto.ConfigValue(json.dumps(pins)),
-        key("minimumProtocolVersion"): auto.ConfigValue(minimum_protocol_version),
-    }
     if pems:
-        config[key("pems")] = auto.ConfigValue(json.dumps(pems), secret=True)
-    ws.set_all_config(job_id, config)
+        set_from_stdin(ws, job_id, "pems", json.dumps(pems), secret=True)
     extra = json.loads(os.environ.get(EXTRA_CONFIG_ENV) or "{}")
     if extra:
         ws.set_all_config(job_id, {k: auto.ConfigValue(v) for k, v in extra.items()}, path=True)
+    ws.set_all_config(
+        job_id,
+        {
+            key("sources"): auto.ConfigValue(json.dumps(pins)),
+            key("minimumProtocolVersion"): auto.ConfigValue(minimum_protocol_version),
+        },
+    )
+    # Last: its presence is what marks the stack as fully configured.
+    set_from_stdin(ws, job_id, "jobInput", json.dumps(job_input), secret=False)
+
+
+def set_from_stdin(
+    ws: auto.LocalWorkspace, job_id: str, name: str, value: str, *, secret: bool
+) -> None:
+    """The Automation API passes config values as arguments, and Linux caps
+    one argument at 128 KiB: about 30 import items' PEMs, or a large
+    request's names. Given no value, the CLI reads it from stdin, with no
+    such limit, and a key never shows in a process listing."""
+    command = [ws.pulumi_command.command, "config", "set", key(name), "--stack", job_id]
+    command += ["--secret" if secret else "--plaintext", "--non-interactive"]
+    subprocess.run(
+        command,
+        input=value.encode(),
+        cwd=ws.work_dir,
+        env={**os.environ, **ws.env_vars, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+        check=True,
+        capture_output=True,
+    )
 
 
 def pins_of(sources: dict[str, Source]) -> dict[str, dict[str, Any]]:

@@ -1,17 +1,23 @@
 """Fixtures for tests that drive the real Pulumi engine: the CLI, one sandbox
-(moto plus the stand-in aws provider) for the session, and an empty moto
-account for each test."""
+(moto plus the stand-in aws provider) for the session, an empty moto
+account for each test, and a fresh service state for tests that run jobs."""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import moto.settings
 import pytest
 
 from provisioning.sandbox.environment import SandboxEnv, sandbox
 from provisioning.sandbox.moto_server import reset
 from provisioning.sandbox.pulumi_cli import matching_binary, sdk_version
+from provisioning.sandbox.session import create_templates
+from tests.engine.jobs_helpers import API_KEY
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +44,24 @@ def engine(sandbox_env: SandboxEnv) -> SandboxEnv:
     backend never meets another test's."""
     reset(sandbox_env.endpoint)
     return sandbox_env
+
+
+@pytest.fixture
+def service(engine: SandboxEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh service state (jobs, stacks, template versions) and the
+    example templates in an empty moto; returns the state directory."""
+    state_dir = tmp_path / "state"
+    env = {
+        **engine.env,
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), engine.env["PATH"]]),
+        "SSL_SAAS_STATE_DIR": str(state_dir),
+        "PULUMI_BACKEND_URL": (state_dir / "pulumi").as_uri(),
+        "SSL_SAAS_STACK_CONFIG": json.dumps(engine.stack_config),
+        "SSL_SAAS_API_KEY": API_KEY,
+        "SSL_SAAS_POLL_SECONDS": "1",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(moto.settings, "ACM_VALIDATION_WAIT", 2)
+    create_templates(engine.endpoint, state_dir)
+    return state_dir

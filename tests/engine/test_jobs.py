@@ -17,90 +17,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
-import moto.settings
 import pytest
 import uvicorn
 
 from provisioning import job_records, jobs, state
 from provisioning.api import create_app
-from provisioning.sandbox.environment import SandboxEnv
-from provisioning.sandbox.moto_server import FAKE_CREDENTIALS, free_port
-from provisioning.sandbox.session import create_templates
+from provisioning.sandbox.moto_server import free_port
 from provisioning.worker import Supervisor
+from tests.engine.jobs_helpers import API_KEY, REPO, REQUESTS, TEMPLATE, aws, comparable, drive
 
 pytestmark = pytest.mark.engine
-
-REPO = Path(__file__).resolve().parents[2]
-REQUESTS = REPO / "requests"
-API_KEY = "test-key"
-TEMPLATE = "E195R1W5GIVPF5"
-# What a clone changes on purpose; everything else must equal the template.
-OVERRIDDEN = {"Aliases", "ViewerCertificate", "Comment", "CallerReference"}
-
-
-@pytest.fixture
-def service(engine: SandboxEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh service state (jobs, stacks, template versions) and the
-    example templates in an empty moto; returns the state directory."""
-    state_dir = tmp_path / "state"
-    env = {
-        **engine.env,
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), engine.env["PATH"]]),
-        "SSL_SAAS_STATE_DIR": str(state_dir),
-        "PULUMI_BACKEND_URL": (state_dir / "pulumi").as_uri(),
-        "SSL_SAAS_STACK_CONFIG": json.dumps(engine.stack_config),
-        "SSL_SAAS_API_KEY": API_KEY,
-        "SSL_SAAS_POLL_SECONDS": "1",
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr(moto.settings, "ACM_VALIDATION_WAIT", 2)
-    create_templates(engine.endpoint, state_dir)
-    return state_dir
-
-
-def aws(service_name: str) -> Any:
-    return boto3.client(
-        service_name,
-        region_name="us-east-1",
-        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
-
-
-def drive(job_id: str, supervisor: Supervisor, want: str, timeout: float = 180) -> dict[str, Any]:
-    """Moves the job along as a worker would until it reaches ``want``."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        supervisor.tick()
-        job = jobs.status(job_id)
-        if job["status"] == want and not supervisor.busy(job_id):
-            return job
-        assert job["status"] != "FAILED", job["promptInfo"]
-        time.sleep(0.5)
-    raise AssertionError(f"job {job_id} did not reach {want}: {jobs.status(job_id)}")
-
-
-def comparable(config: dict[str, Any]) -> dict[str, Any]:
-    """The configuration less the fields a clone overrides, with every
-    spelling of "unset" (empty string, empty list, false Staging) removed:
-    CloudFront and moto write them either way."""
-    return meaningful({k: v for k, v in config.items() if k not in OVERRIDDEN})
-
-
-def meaningful(value: Any) -> Any:
-    if isinstance(value, dict):
-        kept = {k: meaningful(v) for k, v in value.items()}
-        return {
-            k: v
-            for k, v in kept.items()
-            if v not in ("", [], None) and (k, v) != ("Staging", False)
-        }
-    if isinstance(value, list):
-        return [meaningful(v) for v in value]
-    return value
 
 
 @pytest.fixture
