@@ -107,9 +107,7 @@ def check_pem_item(
     if private_key is not None and _spki(private_key.public_key()) != _spki(leaf.public_key()):
         problems.append(Problem(key_at, "does not match the public key in CertPem"))
     elif isinstance(private_key, rsa.RSAPrivateKey) and not _consistent(private_key):
-        problems.append(
-            Problem(key_at, "is damaged: its private numbers don't fit its public key")
-        )
+        problems.append(Problem(key_at, "is damaged: its private numbers don't fit its public key"))
     problems.extend(_chain_problems(chain_at, leaf, chain))
     return facts, problems
 

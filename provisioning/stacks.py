@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,12 +54,21 @@ def workspace() -> auto.LocalWorkspace:
     url = urlparse(backend_url())
     if url.scheme == "file":
         Path(url.path).mkdir(parents=True, exist_ok=True)
-    return auto.LocalWorkspace(
-        work_dir=str(folder),
-        project_settings=auto.ProjectSettings(
-            name=PROJECT, runtime="python", backend=auto.ProjectBackend(url=backend_url())
-        ),
-    )
+    write_project_file(folder)
+    return auto.LocalWorkspace(work_dir=str(folder))
+
+
+def write_project_file(folder: Path) -> None:
+    """Written once and atomically: the Automation API rewrites Pulumi.yaml in
+    place on every LocalWorkspace it makes with project settings, and a
+    worker reading it mid-write at the same moment fails."""
+    wanted = f"name: {PROJECT}\nruntime: python\nbackend:\n  url: {backend_url()}\n"
+    project_file = folder / "Pulumi.yaml"
+    if project_file.exists() and project_file.read_text() == wanted:
+        return
+    with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, suffix=".tmp") as tmp:
+        tmp.write(wanted)
+    os.replace(tmp.name, project_file)
 
 
 def create_job(
