@@ -21,9 +21,10 @@ import httpx
 import pytest
 import uvicorn
 
-from provisioning import job_records, jobs, state
+from provisioning import job_records, jobs, stacks, state
 from provisioning.api import create_app
 from provisioning.sandbox.moto_server import free_port
+from provisioning.sandbox.test_material import issue
 from provisioning.worker import Supervisor
 from tests.engine.jobs_helpers import API_KEY, REPO, REQUESTS, TEMPLATE, aws, comparable, drive
 
@@ -347,3 +348,30 @@ def test_command_line_submit_status_list_destroy(service: Path) -> None:
     refused = run("submit", str(REQUESTS / "import-one.json"))
     assert refused.returncode == 2
     assert "placeholder" in refused.stderr
+
+
+def test_large_import_requests_reach_stack_config_whole_and_secret(service: Path) -> None:
+    """Forty items' PEMs are far beyond what one command-line argument holds."""
+    pems = []
+    for n in range(40):
+        issued = issue([f"site{n}.example.com"])
+        pems.append(
+            {
+                "CertPem": issued.cert_pem,
+                "PrivateKeyPem": issued.key_pem,
+                "ChainPem": issued.chain_pem,
+                "existing_cf_info": {"distribution_id": TEMPLATE},
+            }
+        )
+    assert len(json.dumps(pems)) > 128 * 1024
+    job_id = "22222222-3333-4444-5555-666666666666"
+    job_input = {"acm_op": "import", "auto_creation": "false", "cnameList": []}
+    stacks.create_job(job_id, job_input, pems, {}, "TLSv1.2_2021")
+
+    assert stacks.configured(job_id)
+    spec = stacks.spec_from_config(job_id, stacks.workspace().get_all_config(job_id))
+    assert [item.names[0] for item in spec.request.items] == [
+        f"site{n}.example.com" for n in range(40)
+    ]
+    stored = (service / "workspace" / f"Pulumi.{job_id}.yaml").read_text()
+    assert "PRIVATE KEY" not in stored and "CERTIFICATE" not in stored
