@@ -48,6 +48,16 @@ def api(service: Path) -> Iterator[str]:
     thread.join(timeout=60)
 
 
+def pem_item(name: str) -> dict[str, Any]:
+    issued = issue([name])
+    return {
+        "CertPem": issued.cert_pem,
+        "PrivateKeyPem": issued.key_pem,
+        "ChainPem": issued.chain_pem,
+        "existing_cf_info": {"distribution_id": TEMPLATE},
+    }
+
+
 def poll(http: httpx.Client, job_id: str, want: str, timeout: float = 180) -> dict[str, Any]:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -273,18 +283,7 @@ def test_twenty_concurrent_submissions_all_finish(
                     "existing_cf_info": {"distribution_id": TEMPLATE},
                 }
             ],
-            "pemList": [pem(n)] if n % 2 else [],
-        }
-
-    def pem(n: int) -> dict[str, Any]:
-        from provisioning.sandbox.test_material import issue
-
-        issued = issue([f"i{n}.example.com"])
-        return {
-            "CertPem": issued.cert_pem,
-            "PrivateKeyPem": issued.key_pem,
-            "ChainPem": issued.chain_pem,
-            "existing_cf_info": {"distribution_id": TEMPLATE},
+            "pemList": [pem_item(f"i{n}.example.com")] if n % 2 else [],
         }
 
     bodies = [request(n) for n in range(20)]
@@ -352,17 +351,7 @@ def test_command_line_submit_status_list_destroy(service: Path) -> None:
 
 def test_large_import_requests_reach_stack_config_whole_and_secret(service: Path) -> None:
     """Forty items' PEMs are far beyond what one command-line argument holds."""
-    pems = []
-    for n in range(40):
-        issued = issue([f"site{n}.example.com"])
-        pems.append(
-            {
-                "CertPem": issued.cert_pem,
-                "PrivateKeyPem": issued.key_pem,
-                "ChainPem": issued.chain_pem,
-                "existing_cf_info": {"distribution_id": TEMPLATE},
-            }
-        )
+    pems = [pem_item(f"site{n}.example.com") for n in range(40)]
     assert len(json.dumps(pems)) > 128 * 1024
     job_id = "22222222-3333-4444-5555-666666666666"
     job_input = {"acm_op": "import", "auto_creation": "false", "cnameList": []}
