@@ -8,6 +8,7 @@ restart or on another worker, builds exactly the same program.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -55,7 +56,13 @@ def workspace() -> auto.LocalWorkspace:
     if url.scheme == "file":
         Path(url.path).mkdir(parents=True, exist_ok=True)
     write_project_file(folder)
-    return auto.LocalWorkspace(work_dir=str(folder))
+    return auto.LocalWorkspace(work_dir=str(folder), pulumi_command=pulumi_command())
+
+
+@functools.cache
+def pulumi_command() -> auto.PulumiCommand:
+    """Each PulumiCommand runs `pulumi version` when made: one per process."""
+    return auto.PulumiCommand()
 
 
 def write_project_file(folder: Path) -> None:
@@ -90,15 +97,13 @@ def create_job(
     extra = json.loads(os.environ.get(EXTRA_CONFIG_ENV) or "{}")
     if extra:
         ws.set_all_config(job_id, {k: auto.ConfigValue(v) for k, v in extra.items()}, path=True)
-    ws.set_all_config(
-        job_id,
-        {
-            key("sources"): auto.ConfigValue(json.dumps(pins)),
-            key("minimumProtocolVersion"): auto.ConfigValue(minimum_protocol_version),
-        },
-    )
+    job = {
+        "jobInput": job_input,
+        "sources": pins,
+        "minimumProtocolVersion": minimum_protocol_version,
+    }
     # Last: its presence is what marks the stack as fully configured.
-    set_from_stdin(ws, job_id, "jobInput", json.dumps(job_input), secret=False)
+    set_from_stdin(ws, job_id, "job", json.dumps(job), secret=False)
 
 
 def set_from_stdin(
@@ -140,12 +145,10 @@ def pems_of(valid: ValidRequest) -> list[dict[str, Any]]:
 
 
 def spec_from_config(job_id: str, config: dict[str, auto.ConfigValue]) -> JobSpec:
-    def value(name: str) -> str:
-        return config[key(name)].value
-
-    request = json.loads(value("jobInput"))
+    job = json.loads(config[key("job")].value)
+    request = job["jobInput"]
     if key("pems") in config:
-        request["pemList"] = json.loads(value("pems"))
+        request["pemList"] = json.loads(config[key("pems")].value)
     store = open_store(default_store_url())
     sources = {
         item_key: Source(
@@ -153,7 +156,7 @@ def spec_from_config(job_id: str, config: dict[str, auto.ConfigValue]) -> JobSpe
             pin["version"],
             store.load(pin["distributionId"], pin["version"]),
         )
-        for item_key, pin in json.loads(value("sources")).items()
+        for item_key, pin in job["sources"].items()
     }
     previous = (stack_outputs(job_id) or {}).get("items", [])
     return JobSpec(
@@ -161,7 +164,7 @@ def spec_from_config(job_id: str, config: dict[str, auto.ConfigValue]) -> JobSpe
         request=validate(request),
         sources=sources,
         issued=issued_items(previous, acm_client()),
-        minimum_protocol_version=value("minimumProtocolVersion"),
+        minimum_protocol_version=job["minimumProtocolVersion"],
     )
 
 
@@ -218,4 +221,4 @@ def configured(job_id: str) -> bool:
     """Whether the job's stack exists with its inputs stored (a start that
     died between creating the stack and storing its config is redone)."""
     config_file = workspace_dir() / f"Pulumi.{job_id}.yaml"
-    return config_file.exists() and key("jobInput") in config_file.read_text()
+    return config_file.exists() and f"{key('job')}:" in config_file.read_text()

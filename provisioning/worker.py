@@ -139,9 +139,9 @@ class Supervisor:
                 stdin=subprocess.PIPE,
                 start_new_session=True,
             )
-            assert process.stdin is not None
-            process.stdin.write(payload)
-            process.stdin.close()
+            # A large payload fills the pipe until the step has started and
+            # reads it; the caller (an HTTP request) must not wait for that.
+            threading.Thread(target=feed, args=(process, payload), daemon=True).start()
             self.running[job_id] = process
 
     def tick(self) -> None:
@@ -178,6 +178,15 @@ class Supervisor:
         with self.lock:
             for process in self.running.values():
                 process.wait()
+
+
+def feed(process: subprocess.Popen[bytes], payload: bytes) -> None:
+    assert process.stdin is not None
+    try:
+        with process.stdin:
+            process.stdin.write(payload)
+    except BrokenPipeError:
+        pass  # the step died before reading; the watcher finds its job and says why
 
 
 def news_from_aws(record: JobRecord, outputs: dict[str, Any]) -> bool:
