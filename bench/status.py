@@ -1,0 +1,179 @@
+"""Times GET /ssl_for_saas/get_ssl_job and GET /ssl_for_saas/list_ssl_jobs over
+HTTP (FastAPI app on uvicorn, loopback) with 200 finished jobs in the
+backend, and prints the medians. Targets: get_ssl_job under 300 ms,
+list_ssl_jobs under 2 s.
+
+The jobs: four small seed jobs are run to SUCCESS through the real engine
+(a 1-item and a 2-item create, a 1-item and a 2-item import, submitted over
+HTTP, moved on by Supervisor ticks), then copied under fresh job ids until
+there are 200: for each copy the three files a job consists of — its
+lifecycle record (jobs/ID.json), its stack checkpoint in the backend
+(.pulumi/stacks/cf-ssl-saas/ID.json) and its stack config
+(workspace/Pulumi.ID.yaml) — are written with the seed's id replaced by the
+new one, and each copy gets its own creation time. Status reads only those
+files, so the copies cost what real jobs of those sizes cost to read, and
+200 jobs exist in a minute instead of the ~15 that running 200 jobs takes
+on 2 cores. ``--real`` runs all 200 through the engine instead.
+
+The server is the product's app with its own Supervisor and watcher (which
+looks at every job each SSL_SAAS_POLL_SECONDS, default 30), as deployed.
+get_ssl_job is timed over GET_CALLS calls cycling through all 200 ids;
+list_ssl_jobs over LIST_CALLS calls.
+
+Run inside the sandbox:
+
+    .venv/bin/python -m provisioning sandbox --state $(mktemp -d) -- \
+        .venv/bin/python bench/status.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx
+from common import (
+    api_key,
+    create_request,
+    import_request,
+    load_average,
+    require_sandbox,
+    serve,
+    summary,
+)
+
+from provisioning import job_records, jobs, state
+from provisioning.api import create_app
+from provisioning.worker import Supervisor, poll_seconds
+
+JOBS = 200
+GET_CALLS = 60
+LIST_CALLS = 15
+TIMEOUT = 900
+TARGET_GET_MS = 300
+TARGET_LIST_MS = 2000
+
+
+def seed_bodies(count: int) -> list[bytes]:
+    kinds = [
+        lambda n: create_request(1, f"c1n{n}x"),
+        lambda n: import_request(1, f"i1n{n}x"),
+        lambda n: create_request(2, f"c2n{n}x"),
+        lambda n: import_request(2, f"i2n{n}x"),
+    ]
+    return [kinds[n % len(kinds)](n) for n in range(count)]
+
+
+def run_jobs(base_url: str, bodies: list[bytes], supervisor: Supervisor) -> list[str]:
+    """Submits over HTTP, then ticks the supervisor until every job is
+    SUCCESS with no step running."""
+    with httpx.Client(base_url=base_url, headers={"x-api-key": api_key()}, timeout=120) as http:
+        ids = []
+        for body in bodies:
+            answer = http.post("/ssl_for_saas", content=body)
+            if answer.status_code != 200:
+                raise RuntimeError(f"submit refused: {answer.status_code} {answer.text[:300]}")
+            ids.append(answer.json()["body"])
+    deadline = time.time() + TIMEOUT
+    pending = set(ids)
+    while pending and time.time() < deadline:
+        supervisor.tick()
+        for job_id in list(pending):
+            job = jobs.status(job_id)
+            if job["status"] == "FAILED":
+                raise RuntimeError(f"job {job_id} failed: {job['promptInfo']}")
+            if job["status"] == "SUCCESS" and not supervisor.busy(job_id):
+                pending.discard(job_id)
+        time.sleep(0.5)
+    if pending:
+        raise RuntimeError(f"{len(pending)} jobs did not finish in {TIMEOUT} s")
+    return ids
+
+
+def job_files(job_id: str) -> list[Path]:
+    backend = Path(state.backend_url().removeprefix("file://"))
+    return [
+        job_records.path(job_id),
+        backend / state.stacks_prefix() / f"{job_id}.json",
+        state.workspace_dir() / f"Pulumi.{job_id}.yaml",
+    ]
+
+
+def copy_job(seed: str, created: datetime) -> str:
+    job_id = str(uuid.uuid4())
+    for source, target in zip(job_files(seed), job_files(job_id), strict=True):
+        target.write_text(source.read_text().replace(seed, job_id))
+    job_records.update(job_id, creationDate=created.isoformat())
+    return job_id
+
+
+def timed_get(http: httpx.Client, path: str, **params: str) -> float:
+    start = time.perf_counter()
+    answer = http.get(path, params=params)
+    elapsed = time.perf_counter() - start
+    if answer.status_code != 200:
+        raise RuntimeError(f"{path}: {answer.status_code} {answer.text[:300]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--real", action="store_true", help="run all 200 jobs through the engine")
+    args = parser.parse_args()
+    require_sandbox("status.py")
+    if not state.backend_url().startswith("file://"):
+        sys.exit("status.py copies jobs in a file:// backend; the sandbox uses one")
+    print(f"load average at start: {load_average()}")
+
+    supervisor = Supervisor()
+    start = time.perf_counter()
+    with serve(create_app(supervisor=supervisor, watch=False)) as base_url:
+        seeds = run_jobs(base_url, seed_bodies(JOBS if args.real else 4), supervisor)
+    supervisor.stop()
+    made = f"{len(seeds)} jobs run to SUCCESS in {time.perf_counter() - start:.1f} s"
+    ids = list(seeds)
+    now = datetime.now(UTC)
+    n = 0
+    while len(ids) < JOBS:
+        ids.append(copy_job(seeds[n % len(seeds)], now + timedelta(seconds=n + 1)))
+        n += 1
+    print(f"{made}; {n} copies of them added; {len(job_records.job_ids())} jobs in the backend")
+    sizes = [job_files(job_id)[1].stat().st_size for job_id in seeds]
+    print(f"seed checkpoint sizes: {', '.join(f'{s / 1024:.0f} KiB' for s in sizes)}")
+
+    app = create_app()  # its own Supervisor and watcher, as deployed
+    with serve(app) as base_url:
+        headers = {"x-api-key": api_key()}
+        with httpx.Client(base_url=base_url, headers=headers, timeout=120) as http:
+            timed_get(http, "/ssl_for_saas/list_ssl_jobs")  # warm
+            timed_get(http, "/ssl_for_saas/get_ssl_job", jobId=ids[0])
+            gets = [
+                timed_get(http, "/ssl_for_saas/get_ssl_job", jobId=ids[i % len(ids)])
+                for i in range(GET_CALLS)
+            ]
+            lists = [timed_get(http, "/ssl_for_saas/list_ssl_jobs") for _ in range(LIST_CALLS)]
+            listed = http.get("/ssl_for_saas/list_ssl_jobs")
+    print(
+        f"list_ssl_jobs returns {len(listed.json())} jobs, "
+        f"{len(listed.content) / 1024:.0f} KiB of JSON; watcher polls every {poll_seconds():g} s"
+    )
+    print(f"get_ssl_job:   {summary(gets)}  (target < {TARGET_GET_MS} ms)")
+    print(f"list_ssl_jobs: {summary(lists)}  (target < {TARGET_LIST_MS} ms)")
+    get_ok = statistics.median(gets) * 1000 < TARGET_GET_MS
+    list_ok = statistics.median(lists) * 1000 < TARGET_LIST_MS
+    print(f"load average at end: {load_average()}")
+    print(
+        f"targets: get_ssl_job {'met' if get_ok else 'MISSED'}, "
+        f"list_ssl_jobs {'met' if list_ok else 'MISSED'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
