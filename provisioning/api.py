@@ -16,17 +16,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import boto3
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from provisioning import jobs
+from provisioning import aws_clients, jobs
 from provisioning.errors import RequestRejected
-from provisioning.source_config import RETRIES
-from provisioning.stacks import CERTIFICATE_REGION
 from provisioning.worker import Supervisor
 
 log = logging.getLogger("provisioning.api")
@@ -65,10 +62,14 @@ def create_app(supervisor: Supervisor | None = None, watch: bool = True) -> Fast
         if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), key.encode()):
             raise ApiError(401, "unauthorized", "a valid x-api-key header is required")
 
+    # No interactive docs: FastAPI serves them outside the API-key check.
     app = FastAPI(
         title="SSL for SaaS",
         lifespan=lifespan,
         dependencies=[Depends(authorised)],
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
 
     @app.exception_handler(ApiError)
@@ -153,7 +154,7 @@ def create_app(supervisor: Supervisor | None = None, watch: bool = True) -> Fast
     @app.delete("/ssl_for_saas/jobs/{job_id}", status_code=202)
     async def delete_job(job_id: str) -> dict[str, Any]:
         await guarded(jobs.request_destroy, job_id, workers.busy)
-        workers.launch(job_id)
+        await run_in_threadpool(workers.launch, job_id)
         return {"jobId": job_id, "status": "DESTROYING"}
 
     return app
@@ -161,7 +162,7 @@ def create_app(supervisor: Supervisor | None = None, watch: bool = True) -> Fast
 
 def certificate_summaries() -> list[dict[str, Any]]:
     """Every certificate in the region CloudFront uses, all pages of them."""
-    acm = boto3.client("acm", region_name=CERTIFICATE_REGION, config=RETRIES)
+    acm = aws_clients.acm()
     pages = acm.get_paginator("list_certificates").paginate(
         Includes={
             "keyTypes": [

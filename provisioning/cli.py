@@ -72,7 +72,7 @@ def follow(job_id: str, supervisor: Supervisor) -> int:
     until it succeeds or fails."""
     last = None
     while True:
-        supervisor.tick()
+        supervisor.tick(only=job_id)
         job = jobs.status(job_id)
         certificates = f"{job['cert_completed_number']}/{job['cert_total_number']}"
         distributions = (

@@ -10,9 +10,12 @@ config, encrypted by Pulumi.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -78,13 +81,28 @@ def read(job_id: str) -> JobRecord | None:
         return None
 
 
-def update(job_id: str, **changes: Any) -> JobRecord | None:
-    record = read(job_id)
-    if record is None:
-        return None
-    record = record.model_copy(update=changes)
-    write(record)
-    return record
+@contextmanager
+def locked(job_id: str) -> Iterator[None]:
+    """Serialises changes to one record across the server's threads and the
+    worker processes."""
+    lock_file = path(job_id).with_suffix(".lock")
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def update(job_id: str, expect: tuple[Phase, ...] = (), **changes: Any) -> JobRecord | None:
+    """Changes a record, only while its phase is one of ``expect`` (any if
+    empty): a step never overwrites a deletion asked for meanwhile. Returns
+    None when nothing was changed."""
+    with locked(job_id):
+        record = read(job_id)
+        if record is None or (expect and record.phase not in expect):
+            return None
+        record = record.model_copy(update=changes)
+        write(record)
+        return record
 
 
 def job_ids() -> list[str]:
@@ -95,3 +113,4 @@ def job_ids() -> list[str]:
 
 def remove(job_id: str) -> None:
     path(job_id).unlink(missing_ok=True)
+    path(job_id).with_suffix(".lock").unlink(missing_ok=True)

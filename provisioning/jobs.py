@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from provisioning import job_records, stacks
-from provisioning.job_records import JobRecord
+from provisioning.job_records import JobRecord, Phase
 from provisioning.job_spec import minimum_protocol_version, resolve_sources
 from provisioning.source_config import cloudfront_client, default_store_url, open_store
 from provisioning.state import stack_outputs
@@ -101,9 +101,8 @@ def statuses() -> list[dict[str, Any]]:
 def request_destroy(job_id: str, busy: Callable[[str], bool]) -> None:
     """Marks the job for destruction; a worker deletes its resources and its
     stack. Refused while an update of the job runs."""
-    record = job_records.read(job_id)
-    if record is None:
+    if job_records.read(job_id) is None:
         raise UnknownJob(job_id)
-    if busy(job_id) or record.phase == "running":
+    idle: tuple[Phase, ...] = ("queued", "waiting", "done", "failed", "destroying")
+    if busy(job_id) or job_records.update(job_id, expect=idle, phase="destroying") is None:
         raise JobBusy(job_id)
-    job_records.update(job_id, phase="destroying")

@@ -10,12 +10,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from provisioning.aws_clients import CERTIFICATE_REGION
 from provisioning.distribution_translation import translate
 from provisioning.job_spec import TLS_POLICIES, JobSpec, Source
 from provisioning.validation import Item
 
-# CloudFront only takes certificates from this region, whatever the stack's.
-CERTIFICATE_REGION = "us-east-1"
 JOB_TAG = "ssl-saas:job"
 ITEM_TAG = "ssl-saas:item"
 MAX_COMMENT = 128  # CloudFront's limit
@@ -28,7 +27,8 @@ def resource_name(item: Item) -> str:
 
 
 def tags(spec: JobSpec, item: Item) -> dict[str, str]:
-    return {JOB_TAG: spec.job_id, ITEM_TAG: item.names[0]}
+    """ACM and CloudFront refuse '*' in tag values, hence the resource name."""
+    return {JOB_TAG: spec.job_id, ITEM_TAG: resource_name(item)}
 
 
 def certificate(spec: JobSpec, item: Item) -> aws.acm.Certificate:

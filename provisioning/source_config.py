@@ -23,16 +23,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-import boto3
 from botocore.client import BaseClient
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from provisioning import aws_clients
 from provisioning.state import state_dir
 
 STORE_ENV = "SSL_SAAS_CONFIG_STORE"
 
-RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10})
 
 # CloudFront ids are upper-case letters and digits; anything else must not
 # become part of a file name or an object key.
@@ -83,7 +81,7 @@ class ConfigStore(Protocol):
 def cloudfront_client() -> BaseClient:
     """CloudFront throttles control-plane calls hard; botocore's adaptive mode
     backs off and rate-limits the client instead of failing the job."""
-    return boto3.client("cloudfront", config=RETRIES)
+    return aws_clients.client("cloudfront")
 
 
 def fetch(client: BaseClient, distribution_id: str) -> dict[str, Any]:
@@ -127,7 +125,7 @@ def open_store(url: str) -> ConfigStore:
         bucket, _, prefix = url.removeprefix("s3://").partition("/")
         if not bucket:
             raise SourceConfigError(f"store URL {url!r} names no bucket")
-        return S3Store(boto3.client("s3", config=RETRIES), bucket, prefix)
+        return S3Store(aws_clients.client("s3"), bucket, prefix)
     return LocalStore(Path(url.removeprefix("file://")))
 
 

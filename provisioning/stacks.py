@@ -14,14 +14,13 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-import boto3
 from pulumi import automation as auto
 
-from provisioning import program
+from provisioning import aws_clients, program
 from provisioning.job_spec import (
     JobSpec,
     Source,
@@ -31,11 +30,10 @@ from provisioning.job_spec import (
 from provisioning.job_spec import (
     minimum_protocol_version as checked_minimum,
 )
-from provisioning.source_config import RETRIES, cloudfront_client, default_store_url, open_store
-from provisioning.state import PROJECT, backend_url, stack_outputs, workspace_dir
+from provisioning.source_config import cloudfront_client, default_store_url, open_store
+from provisioning.state import PROJECT, backend, backend_url, stack_outputs, workspace_dir
 from provisioning.validation import ValidRequest, validate, validate_text
 
-CERTIFICATE_REGION = program.CERTIFICATE_REGION
 # Stack config every job gets, path-style JSON: provider settings such as
 # aws:assumeRole in production, or aws:endpoints in the sandbox.
 EXTRA_CONFIG_ENV = "SSL_SAAS_STACK_CONFIG"
@@ -45,16 +43,12 @@ def key(name: str) -> str:
     return f"{PROJECT}:{name}"
 
 
-def acm_client() -> Any:
-    return boto3.client("acm", region_name=CERTIFICATE_REGION, config=RETRIES)
-
-
 def workspace() -> auto.LocalWorkspace:
     folder = workspace_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    url = urlparse(backend_url())
-    if url.scheme == "file":
-        Path(url.path).mkdir(parents=True, exist_ok=True)
+    where = backend()
+    if where.scheme == "file":
+        Path(where.root).mkdir(parents=True, exist_ok=True)
     write_project_file(folder)
     return auto.LocalWorkspace(work_dir=str(folder), pulumi_command=pulumi_command())
 
@@ -84,6 +78,7 @@ def create_job(
     pems: list[dict[str, Any]] | None,
     pins: dict[str, dict[str, Any]],
     minimum_protocol_version: str,
+    accepted_at: str,
 ) -> None:
     """Creates the job's stack and stores its inputs; no resource yet. An
     existing stack (a retried start) is reused, so a start can be repeated."""
@@ -101,6 +96,7 @@ def create_job(
         "jobInput": job_input,
         "sources": pins,
         "minimumProtocolVersion": minimum_protocol_version,
+        "acceptedAt": accepted_at,
     }
     # Last: its presence is what marks the stack as fully configured.
     set_from_stdin(ws, job_id, "job", json.dumps(job), secret=False)
@@ -161,9 +157,11 @@ def spec_from_config(job_id: str, config: dict[str, auto.ConfigValue]) -> JobSpe
     previous = (stack_outputs(job_id) or {}).get("items", [])
     return JobSpec(
         job_id=job_id,
-        request=validate(request),
+        # Checked as of acceptance: a job accepted stays accepted, even once
+        # a certificate it imported nears its end.
+        request=validate(request, now=datetime.fromisoformat(job["acceptedAt"])),
         sources=sources,
-        issued=issued_items(previous, acm_client()),
+        issued=issued_items(previous, aws_clients.acm()),
         minimum_protocol_version=job["minimumProtocolVersion"],
     )
 
@@ -178,7 +176,7 @@ def project_spec(job_id: str, request_file: Path, minimum_protocol_version: str 
         job_id=job_id,
         request=valid,
         sources=sources,
-        issued=issued_items(previous, acm_client()),
+        issued=issued_items(previous, aws_clients.acm()),
         minimum_protocol_version=checked_minimum(minimum_protocol_version),
     )
 
@@ -215,6 +213,11 @@ def destroy(job_id: str) -> None:
     ws = workspace()
     stack = auto.Stack.select(job_id, ws)
     stack.destroy(program=lambda: None, remove=True)
+
+
+def forget(job_id: str) -> None:
+    """Drops the job's stack config file, whose stack is gone."""
+    (workspace_dir() / f"Pulumi.{job_id}.yaml").unlink(missing_ok=True)
 
 
 def configured(job_id: str) -> bool:

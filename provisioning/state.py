@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import os
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-import boto3
 from botocore.exceptions import ClientError
+
+from provisioning import aws_clients
 
 PROJECT = "cf-ssl-saas"
 STATE_DIR_ENV = "SSL_SAAS_STATE_DIR"
@@ -43,49 +44,55 @@ def stacks_prefix() -> str:
     return f".pulumi/stacks/{PROJECT}/"
 
 
+@dataclass(frozen=True)
+class Backend:
+    """Where the backend URL points: a local folder, or a bucket and prefix.
+    Parsed as Pulumi does (``file://~/state``, ``s3://bucket/path?region=x``),
+    not as a generic URL, which would take ``~`` for a host name."""
+
+    scheme: str
+    bucket: str
+    root: str
+
+    def key(self, key: str) -> str:
+        return f"{self.root.strip('/')}/{key}".lstrip("/")
+
+
+def backend() -> Backend:
+    url = backend_url()
+    if url.startswith("file://"):
+        return Backend("file", "", str(Path(url.removeprefix("file://")).expanduser()))
+    if url.startswith("s3://"):
+        bucket, _, root = url.removeprefix("s3://").split("?", 1)[0].partition("/")
+        return Backend("s3", bucket, root)
+    raise ValueError(f"unsupported backend {url!r}; use file:// or s3://")
+
+
 def read_backend(key: str) -> bytes | None:
-    url = urlparse(backend_url())
-    if url.scheme == "file":
-        path = Path(url.path) / key
+    where = backend()
+    if where.scheme == "file":
+        path = Path(where.root) / key
         return path.read_bytes() if path.exists() else None
-    if url.scheme == "s3":
-        try:
-            body = boto3.client("s3").get_object(Bucket=url.netloc, Key=prefixed(url.path, key))
-        except ClientError as error:
-            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                return None
-            raise
-        return bytes(body["Body"].read())
-    raise ValueError(f"unsupported backend {url.scheme}://; use file:// or s3://")
+    try:
+        body = aws_clients.client("s3").get_object(Bucket=where.bucket, Key=where.key(key))
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            return None
+        raise
+    return bytes(body["Body"].read())
 
 
 def list_backend(prefix: str) -> list[str]:
-    url = urlparse(backend_url())
-    if url.scheme == "file":
-        folder = Path(url.path) / prefix
+    where = backend()
+    if where.scheme == "file":
+        folder = Path(where.root) / prefix
         return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
-    if url.scheme == "s3":
-        pages = (
-            boto3.client("s3")
-            .get_paginator("list_objects_v2")
-            .paginate(Bucket=url.netloc, Prefix=prefixed(url.path, prefix))
-        )
-        return sorted(
-            o["Key"].rsplit("/", 1)[-1] for page in pages for o in page.get("Contents", [])
-        )
-    raise ValueError(f"unsupported backend {url.scheme}://; use file:// or s3://")
-
-
-def prefixed(path: str, key: str) -> str:
-    return f"{path.strip('/')}/{key}".lstrip("/")
-
-
-def job_ids() -> list[str]:
-    return [
-        name.removesuffix(".json")
-        for name in list_backend(stacks_prefix())
-        if name.endswith(".json")
-    ]
+    pages = (
+        aws_clients.client("s3")
+        .get_paginator("list_objects_v2")
+        .paginate(Bucket=where.bucket, Prefix=where.key(prefix))
+    )
+    return sorted(o["Key"].rsplit("/", 1)[-1] for page in pages for o in page.get("Contents", []))
 
 
 def stack_outputs(job_id: str) -> dict[str, Any] | None:
@@ -102,11 +109,11 @@ def stack_outputs(job_id: str) -> dict[str, Any] | None:
 
 
 def delete_backend(key: str) -> None:
-    url = urlparse(backend_url())
-    if url.scheme == "file":
-        (Path(url.path) / key).unlink(missing_ok=True)
-    elif url.scheme == "s3":
-        boto3.client("s3").delete_object(Bucket=url.netloc, Key=prefixed(url.path, key))
+    where = backend()
+    if where.scheme == "file":
+        (Path(where.root) / key).unlink(missing_ok=True)
+    else:
+        aws_clients.client("s3").delete_object(Bucket=where.bucket, Key=where.key(key))
 
 
 def lock_prefix(job_id: str) -> str:

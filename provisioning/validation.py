@@ -139,10 +139,9 @@ def pem_items(
                 Problem(p.location, f"certificate DNS name: {p.message}; it would be an alias")
                 for p in name_problems
             )
-            if not facts.dns_names:
-                problems.append(
-                    Problem(f"{where}.CertPem", "the certificate names no DNS name to serve")
-                )
+
+        if not found:
+            problems.append(Problem(f"{where}.CertPem", "the certificate names no valid DNS name"))
         check_name_count(f"{where}.CertPem", found, problems)
         imported = ImportedCertificate(
             certificate_pem=entry.CertPem,

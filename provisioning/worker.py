@@ -19,18 +19,21 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 from pulumi import automation as auto
 
-from provisioning import job_records, stacks, state
-from provisioning.job_records import JobRecord
-from provisioning.source_config import RETRIES
+from provisioning import aws_clients, job_records, stacks, state
+from provisioning.errors import RequestRejected
+from provisioning.job_records import JobRecord, Phase
 from provisioning.status import CERTIFICATE_FAILURES, job_status
 
 log = logging.getLogger("provisioning.worker")
 
+STEPPABLE: tuple[Phase, ...] = ("queued", "running", "waiting", "done", "failed")
+# A queued job this old was not started by a live process: resume it.
+ORPHANED_AFTER = timedelta(seconds=60)
 RESTARTED_IMPORT = (
     "the service restarted before this import job started, and private keys are never "
     "kept outside a job's stack; submit the request again"
@@ -52,13 +55,19 @@ def engine_error(error: auto.CommandError) -> str:
 
 
 def finished(job_id: str, record: JobRecord) -> bool:
-    """Nothing left to watch: the job ended, and every distribution it made
-    has finished deploying."""
-    job = job_status(record, state.stack_outputs(job_id))
-    deploying = any(
-        i["distributionId"] and i["distributionStatus"] != "Deployed" for i in job["items"]
-    )
-    return job["status"] in ("SUCCESS", "FAILED") and not deploying
+    """Nothing left to watch: every item has ended — its certificate failed,
+    or it is issued and (with auto_creation) its distribution deployed.
+    One failed item never stops the others."""
+    items = job_status(record, state.stack_outputs(job_id))["items"]
+
+    def ended(item: dict[str, Any]) -> bool:
+        if item["certificateStatus"] in CERTIFICATE_FAILURES or "error" in item:
+            return True
+        if record.auto_creation:
+            return bool(item["distributionId"]) and item["distributionStatus"] == "Deployed"
+        return bool(item["certificateStatus"] == "ISSUED")
+
+    return len(items) == record.items and all(ended(i) for i in items)
 
 
 def step(job_id: str, pems: list[dict[str, Any]] | None, refresh: bool) -> None:
@@ -70,22 +79,36 @@ def step(job_id: str, pems: list[dict[str, Any]] | None, refresh: bool) -> None:
     try:
         state.clear_dead_locks(job_id)
         if record.phase == "destroying":
-            stacks.destroy(job_id)
-            job_records.remove(job_id)
+            destroy(job_id)
             return
         if not stacks.configured(job_id):
             if record.jobType == "import" and not pems:
                 job_records.update(job_id, phase="failed", error=RESTARTED_IMPORT)
                 return
             stacks.create_job(
-                job_id, record.job_input, pems, record.sources, record.minimumProtocolVersion
+                job_id,
+                record.job_input,
+                pems,
+                record.sources,
+                record.minimumProtocolVersion,
+                record.creationDate,
             )
-        job_records.update(job_id, phase="running")
+        if job_records.update(job_id, expect=STEPPABLE, phase="running") is None:
+            return  # deleted meanwhile; the destroying step takes it from here
         stacks.update(job_id, refresh=refresh)
+        record = job_records.read(job_id) or record
+        phase = "done" if finished(job_id, record) else "waiting"
+        job_records.update(job_id, expect=("running",), phase=phase, error=None)
+    except auto.ConcurrentUpdateError:
+        return  # another worker holds the stack and records its own result
     except auto.CommandError as error:
         action = "destroy" if record.phase == "destroying" else "update"
         job_records.update(job_id, phase="failed", error=f"{action} failed: {engine_error(error)}")
-        return
+    except RequestRejected as rejected:
+        reasons = "; ".join(str(p) for p in rejected.problems)
+        job_records.update(
+            job_id, phase="failed", error=f"the job's request was refused: {reasons}"
+        )
     except Exception as error:
         log.exception("job %s step failed", job_id)
         job_records.update(
@@ -93,9 +116,15 @@ def step(job_id: str, pems: list[dict[str, Any]] | None, refresh: bool) -> None:
             phase="failed",
             error=f"internal error ({type(error).__name__}); see the worker log",
         )
-        return
-    record = job_records.read(job_id) or record
-    job_records.update(job_id, phase="done" if finished(job_id, record) else "waiting")
+
+
+def destroy(job_id: str) -> None:
+    """A job that never got a stack (refused late, or lost to a restart)
+    has nothing to destroy but its records."""
+    if state.stack_outputs(job_id) is not None:
+        stacks.destroy(job_id)
+    stacks.forget(job_id)
+    job_records.remove(job_id)
 
 
 @dataclass
@@ -103,6 +132,7 @@ class Supervisor:
     """Owns the running steps; one per job at a time."""
 
     limit: int = field(default_factory=workers)
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
     running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     waiting: list[tuple[str, bytes, bool]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -144,20 +174,23 @@ class Supervisor:
             threading.Thread(target=feed, args=(process, payload), daemon=True).start()
             self.running[job_id] = process
 
-    def tick(self) -> None:
+    def tick(self, only: str | None = None) -> None:
         with self.lock:
             self.reap()
             self.start_waiting()
-        for job_id in job_records.job_ids():
+        for job_id in [only] if only else job_records.job_ids():
             if self.busy(job_id):
                 continue
-            record = job_records.read(job_id)
-            if record is not None:
-                self.consider(record)
+            try:
+                record = job_records.read(job_id)
+                if record is not None:
+                    self.consider(record)
+            except Exception:  # one job's trouble must not stall the others
+                log.exception("watching job %s failed", job_id)
 
     def consider(self, record: JobRecord) -> None:
         job_id = record.jobId
-        if record.phase in ("queued", "destroying"):
+        if record.phase == "destroying" or (record.phase == "queued" and self.orphaned(record)):
             self.launch(job_id)
         elif record.phase == "running" and not state.locked_by_live_process(job_id):
             self.launch(job_id)  # its worker died; the step recovers the lock
@@ -165,6 +198,13 @@ class Supervisor:
             refresh = news_from_aws(record, state.stack_outputs(job_id) or {})
             if refresh:
                 self.launch(job_id, refresh=True)
+
+    def orphaned(self, record: JobRecord) -> bool:
+        """A queued job is started by whoever accepted it; only one queued
+        before this supervisor started, or long ago, is left to the watcher —
+        else it would race the submitter and start an import without keys."""
+        created = datetime.fromisoformat(record.creationDate)
+        return created < self.started or datetime.now(UTC) - created > ORPHANED_AFTER
 
     def run_forever(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -193,8 +233,7 @@ def news_from_aws(record: JobRecord, outputs: dict[str, Any]) -> bool:
     """Whether ACM or CloudFront now say something the outputs don't: a
     certificate issued or failed, a deployment finished. Failures are
     recorded with ACM's reason before the outputs are refreshed."""
-    acm = boto3.client("acm", region_name=stacks.CERTIFICATE_REGION, config=RETRIES)
-    cloudfront = boto3.client("cloudfront", config=RETRIES)
+    acm, cloudfront = aws_clients.acm(), aws_clients.client("cloudfront")
     news = False
     item_errors = dict(record.item_errors)
     for item in outputs.get("items", []):

@@ -11,7 +11,7 @@ from moto.acm.models import acm_backends
 
 from provisioning import job_records
 from provisioning.job_records import JobRecord
-from provisioning.worker import RESTARTED_IMPORT, news_from_aws, step
+from provisioning.worker import RESTARTED_IMPORT, finished, news_from_aws, step
 
 ACCOUNT = "123456789012"
 
@@ -88,3 +88,27 @@ def test_import_job_whose_keys_were_lost_to_a_restart_fails_clearly(state: Path)
     failed = job_records.read(job.jobId)
     assert failed.phase == "failed"
     assert failed.error == RESTARTED_IMPORT
+
+
+def item_output(key: str, status: str, dist: str | None = None) -> dict[str, object]:
+    return {
+        "key": key,
+        "names": [f"{key}.example.com"],
+        "certificateArn": f"arn:{key}",
+        "certificateStatus": status,
+        "distributionId": dist,
+        "distributionStatus": "Deployed" if dist else None,
+    }
+
+
+def test_one_failed_item_does_not_end_the_others(
+    state: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = record(items=2, item_errors={"a": "certificate VALIDATION_TIMED_OUT"})
+    outputs = {
+        "items": [item_output("a", "VALIDATION_TIMED_OUT"), item_output("b", "PENDING_VALIDATION")]
+    }
+    monkeypatch.setattr("provisioning.worker.state.stack_outputs", lambda _: outputs)
+    assert finished(job.jobId, job) is False
+    outputs["items"][1] = item_output("b", "ISSUED", dist="EB")
+    assert finished(job.jobId, job) is True

@@ -355,7 +355,7 @@ def test_large_import_requests_reach_stack_config_whole_and_secret(service: Path
     assert len(json.dumps(pems)) > 128 * 1024
     job_id = "22222222-3333-4444-5555-666666666666"
     job_input = {"acm_op": "import", "auto_creation": "false", "cnameList": []}
-    stacks.create_job(job_id, job_input, pems, {}, "TLSv1.2_2021")
+    stacks.create_job(job_id, job_input, pems, {}, "TLSv1.2_2021", job_records.now())
 
     assert stacks.configured(job_id)
     spec = stacks.spec_from_config(job_id, stacks.workspace().get_all_config(job_id))
