@@ -15,7 +15,7 @@ from botocore.client import BaseClient
 
 from provisioning.distribution_translation import Untranslatable, translate
 from provisioning.errors import Problem, RequestRejected
-from provisioning.source_config import ConfigStore, SourceConfigError, resolve
+from provisioning.source_config import ConfigStore, SourceConfigError, fetch
 from provisioning.validation import ValidRequest
 
 DEFAULT_MINIMUM_PROTOCOL_VERSION = "TLSv1.2_2021"
@@ -73,36 +73,66 @@ class JobSpec:
 
 
 def resolve_sources(
-    request: ValidRequest, store: ConfigStore, client: BaseClient
+    request: ValidRequest, store: ConfigStore, client: BaseClient, *, save: bool = True
 ) -> dict[str, Source]:
-    """Fetches (or loads) each template once and checks it translates, so a
-    job is refused up front rather than failing half-built."""
+    """Fetches (or loads) each template once and checks it can be cloned, so
+    a job is refused up front rather than failing half-built. Live templates
+    are saved as new versions only once every item has passed, and never
+    for a preview (``save`` false: their version is then 0)."""
     if not request.auto_creation:
         return {}
     problems: list[Problem] = []
-    resolved: dict[tuple[str, int | None], Source] = {}
-    sources: dict[str, Source] = {}
+    found: dict[tuple[str, int | None], dict[str, Any] | str] = {}
     for item in request.items:
         if item.source is None:
             continue
         wanted = (item.source.distribution_id, item.source.config_version_id)
-        if wanted not in resolved:
-            try:
-                config, version = resolve(store, client, *wanted)
-                translate(config)
-                if config.get("Staging"):
-                    raise Untranslatable(
-                        f"{wanted[0]} is a staging distribution, which can't serve alternate "
-                        "domain names; name its primary distribution instead"
-                    )
-            except (SourceConfigError, Untranslatable) as error:
-                problems.append(Problem(f"{item.key}.existing_cf_info", str(error)))
-                continue
-            resolved[wanted] = Source(wanted[0], version, config)
-        sources[item.key] = resolved[wanted]
+        if wanted not in found:
+            found[wanted] = template(store, client, *wanted)
+        if isinstance(found[wanted], str):
+            problems.append(Problem(f"{item.key}.existing_cf_info", str(found[wanted])))
     if problems:
         raise RequestRejected(problems)
-    return sources
+    sources = {
+        wanted: Source(wanted[0], version_of(store, wanted, config, save), config)
+        for wanted, config in found.items()
+        if isinstance(config, dict)
+    }
+    return {
+        item.key: sources[(item.source.distribution_id, item.source.config_version_id)]
+        for item in request.items
+        if item.source is not None
+    }
+
+
+def template(
+    store: ConfigStore, client: BaseClient, distribution_id: str, version: int | None
+) -> dict[str, Any] | str:
+    """The template's configuration, or why it can't be cloned."""
+    try:
+        config = (
+            fetch(client, distribution_id)
+            if version is None
+            else store.load(distribution_id, version)
+        )
+        translate(config)
+    except (SourceConfigError, Untranslatable) as error:
+        return str(error)
+    if config.get("Staging"):
+        return (
+            f"{distribution_id} is a staging distribution, which can't serve alternate "
+            "domain names; name its primary distribution instead"
+        )
+    return config
+
+
+def version_of(
+    store: ConfigStore, wanted: tuple[str, int | None], config: dict[str, Any], save: bool
+) -> int:
+    distribution_id, version = wanted
+    if version is not None:
+        return version
+    return store.save(distribution_id, config) if save else 0
 
 
 def issued_items(items: Iterable[Mapping[str, Any]], acm: BaseClient) -> frozenset[str]:

@@ -38,11 +38,12 @@ def configured_minimum() -> str:
     return minimum_protocol_version(os.environ.get("SSL_SAAS_MINIMUM_PROTOCOL_VERSION"))
 
 
-def accept(body: bytes) -> tuple[ValidRequest, dict[str, dict[str, Any]]]:
+def accept(body: bytes, save: bool = True) -> tuple[ValidRequest, dict[str, dict[str, Any]]]:
     """Everything that can refuse a request, with nothing created: the
     checks and the templates (fetched and saved as versions, or loaded)."""
     valid = validate_text(body)
-    sources = resolve_sources(valid, open_store(default_store_url()), cloudfront_client())
+    store = open_store(default_store_url())
+    sources = resolve_sources(valid, store, cloudfront_client(), save=save)
     return valid, stacks.pins_of(sources)
 
 
@@ -66,8 +67,9 @@ def submit(body: bytes, launch: Launch) -> str:
 
 
 def preview(body: bytes) -> dict[str, Any]:
-    """What a request would create, without creating it."""
-    valid, pins = accept(body)
+    """What a request would create, without creating (or saving) anything;
+    a live template shows as version 0."""
+    valid, pins = accept(body, save=False)
     return {
         "jobType": valid.acm_op,
         "items": [

@@ -92,17 +92,6 @@ def fetch(client: BaseClient, distribution_id: str) -> dict[str, Any]:
     return dict(response["DistributionConfig"])
 
 
-def resolve(
-    store: ConfigStore, client: BaseClient, distribution_id: str, version: int | None
-) -> tuple[dict[str, Any], int]:
-    """The configuration a job clones: the live one, recorded as a version, or
-    the saved version the request names."""
-    if version is None:
-        config = fetch(client, distribution_id)
-        return config, store.save(distribution_id, config)
-    return store.load(distribution_id, version), version
-
-
 def list_versions(store: ConfigStore, distribution_id: str) -> list[dict[str, Any]]:
     return [asdict(saved) for saved in store.versions(distribution_id)]
 

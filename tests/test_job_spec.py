@@ -105,3 +105,25 @@ def test_minimum_protocol_version_must_be_a_cloudfront_policy() -> None:
     assert minimum_protocol_version("TLSv1.2_2025") == "TLSv1.2_2025"
     with pytest.raises(RequestRejected, match="allowed: SSLv3, TLSv1"):
         minimum_protocol_version("TLS1.2")
+
+
+def test_a_refused_request_saves_no_version(aws: str, tmp_path: Path) -> None:
+    store = open_store(str(tmp_path))
+    good = template()
+    with pytest.raises(RequestRejected):
+        resolve_sources(
+            request({"distribution_id": good}, {"distribution_id": "EXXXXXXXXXXXX"}),
+            store,
+            cloudfront_client(),
+        )
+    assert store.versions(good) == []
+
+
+def test_a_preview_saves_no_version(aws: str, tmp_path: Path) -> None:
+    store = open_store(str(tmp_path))
+    good = template()
+    sources = resolve_sources(
+        request({"distribution_id": good}), store, cloudfront_client(), save=False
+    )
+    assert sources["cnameList[0]"].version == 0
+    assert store.versions(good) == []

@@ -24,7 +24,6 @@ from provisioning.source_config import (
     fetch,
     list_versions,
     open_store,
-    resolve,
     save_current,
 )
 from provisioning.state import state_dir
@@ -139,32 +138,6 @@ def test_unknown_version_names_distribution_version_and_saved_ones(store: Config
     assert str(unsaved.value) == (
         "distribution E2OTHER has no saved configuration version 1; saved versions: none"
     )
-
-
-def test_resolve_saves_live_configuration_and_selects_saved_ones(
-    store: ConfigStore, template: str
-) -> None:
-    client = cloudfront_client()
-
-    live, first = resolve(store, client, template, None)
-    again = resolve(store, client, template, None)
-    update_comment(template, "second")
-    changed, second = resolve(store, client, template, None)
-    selected, selected_version = resolve(store, client, template, 1)
-
-    assert (live["Comment"], first) == ("first", 1)
-    assert again == (live, 1)
-    assert (changed["Comment"], second) == ("second", 2)
-    assert (selected, selected_version) == (live, 1)
-    with pytest.raises(UnknownVersion, match="saved versions: 1, 2"):
-        resolve(store, client, template, 3)
-
-
-def test_resolve_of_unknown_distribution_saves_nothing(store: ConfigStore, aws: str) -> None:
-    with pytest.raises(UnknownDistribution):
-        resolve(store, cloudfront_client(), "E0MISSING", None)
-
-    assert store.versions("E0MISSING") == []
 
 
 def test_command_line_helpers_return_plain_data(store: ConfigStore, template: str) -> None:
