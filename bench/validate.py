@@ -6,34 +6,19 @@ Run: .venv/bin/python bench/validate.py
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from provisioning.sandbox.test_material import issue
+from common import import_request
+
 from provisioning.validation import validate_text
 
 ROUNDS = 5
-
-
-def import_request(items: int) -> bytes:
-    pems = []
-    for n in range(items):
-        issued = issue([f"site{n}.example.com", f"www.site{n}.example.com"])
-        pems.append(
-            {
-                "CertPem": issued.cert_pem,
-                "PrivateKeyPem": issued.key_pem,
-                "ChainPem": issued.chain_pem,
-                "existing_cf_info": {"distribution_id": "E1DACGTRXKKWCH"},
-            }
-        )
-    body = {"acm_op": "import", "auto_creation": "true", "cnameList": [], "pemList": pems}
-    return json.dumps(body).encode()
 
 
 def median_seconds(body: bytes) -> float:
