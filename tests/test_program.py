@@ -4,6 +4,7 @@ every input that distinguishes a clone from its template."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -286,5 +287,29 @@ def test_clone_keeps_a_stronger_template_tls_policy_but_not_its_deployment_polic
         assert dist["viewerCertificate"]["minimumProtocolVersion"] == "TLSv1.2_2025"
         assert "continuousDeploymentPolicyId" not in dist
         assert any("ContinuousDeploymentPolicyId" in w for w in items[1]["warnings"])
+
+    return pulumi.Output.from_input(outputs["items"]).apply(check)
+
+
+@pulumi.runtime.test
+def test_wildcard_items_get_tag_values_aws_accepts(mocks: Recorder) -> Any:
+    """ACM and CloudFront tag values allow letters, digits and _ . : / = + - @."""
+    request = {
+        "acm_op": "create",
+        "auto_creation": "true",
+        "cnameList": [
+            {
+                "domainName": "*.shop.example.com",
+                "existing_cf_info": {"distribution_id": "E195R1W5GIVPF5"},
+            }
+        ],
+    }
+    outputs = run(spec(request, issued=frozenset({"cnameList[0]"})))
+
+    def check(_: Any) -> None:
+        for resource in mocks.registered.values():
+            value = resource.inputs["tags"]["ssl-saas:item"]
+            assert value == "wildcard.shop.example.com"
+            assert re.fullmatch(r"[\w\s.:/=+\-@]*", value)
 
     return pulumi.Output.from_input(outputs["items"]).apply(check)
