@@ -7,16 +7,25 @@ template that can't be cloned faithfully) fails here, so nothing is created.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.client import BaseClient
 
+from provisioning import aws_clients
 from provisioning.distribution_translation import Untranslatable, translate
 from provisioning.errors import Problem, RequestRejected
-from provisioning.source_config import ConfigStore, SourceConfigError, fetch
-from provisioning.validation import ValidRequest
+from provisioning.source_config import (
+    ConfigStore,
+    SourceConfigError,
+    cloudfront_client,
+    default_store_url,
+    fetch,
+    open_store,
+)
+from provisioning.state import stack_outputs
+from provisioning.validation import ValidRequest, validate_text
 
 DEFAULT_MINIMUM_PROTOCOL_VERSION = "TLSv1.2_2021"
 # CloudFront's viewer TLS security policies, weakest first.
@@ -135,19 +144,27 @@ def version_of(
     return store.save(distribution_id, config) if save else 0
 
 
-def issued_items(items: Iterable[Mapping[str, Any]], acm: BaseClient) -> frozenset[str]:
-    """Item keys whose requested certificate ACM now reports ISSUED, read from
-    a job's previous outputs; items that already have a distribution are
-    not asked about again."""
+def accept(body: bytes, *, save: bool = True) -> tuple[ValidRequest, dict[str, Source]]:
+    """Everything that can refuse a request, with nothing created: the
+    checks, then the templates (fetched and saved as versions, or loaded)."""
+    valid = validate_text(body)
+    store = open_store(default_store_url())
+    return valid, resolve_sources(valid, store, cloudfront_client(), save=save)
+
+
+def issued_items(job_id: str) -> frozenset[str]:
+    """Item keys whose requested certificate ACM now reports ISSUED, found
+    from the job's previous outputs; items that already have a distribution
+    are not asked about again."""
+    acm = aws_clients.acm()
     issued = set()
-    for item in items:
+    for item in (stack_outputs(job_id) or {}).get("items", []):
         arn = item.get("certificateArn")
         if item.get("distributionId"):
             issued.add(item["key"])
-        elif arn and certificate_status(acm, arn) == "ISSUED":
+        elif (
+            arn
+            and acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED"
+        ):
             issued.add(item["key"])
     return frozenset(issued)
-
-
-def certificate_status(acm: BaseClient, arn: str) -> str:
-    return str(acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"])

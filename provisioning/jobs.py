@@ -15,11 +15,9 @@ from typing import Any
 
 from provisioning import job_records, stacks
 from provisioning.job_records import JobRecord, Phase
-from provisioning.job_spec import minimum_protocol_version, resolve_sources
-from provisioning.source_config import cloudfront_client, default_store_url, open_store
+from provisioning.job_spec import accept, minimum_protocol_version
 from provisioning.state import stack_outputs
 from provisioning.status import job_status
-from provisioning.validation import ValidRequest, validate_text
 
 # Hands a job to the workers: its id and, for imports, the PEM items (kept in
 # memory only until the worker stores them as Pulumi secrets).
@@ -38,17 +36,8 @@ def configured_minimum() -> str:
     return minimum_protocol_version(os.environ.get("SSL_SAAS_MINIMUM_PROTOCOL_VERSION"))
 
 
-def accept(body: bytes, save: bool = True) -> tuple[ValidRequest, dict[str, dict[str, Any]]]:
-    """Everything that can refuse a request, with nothing created: the
-    checks and the templates (fetched and saved as versions, or loaded)."""
-    valid = validate_text(body)
-    store = open_store(default_store_url())
-    sources = resolve_sources(valid, store, cloudfront_client(), save=save)
-    return valid, stacks.pins_of(sources)
-
-
 def submit(body: bytes, launch: Launch) -> str:
-    valid, pins = accept(body)
+    valid, sources = accept(body)
     job_id = str(uuid.uuid4())
     job_records.write(
         JobRecord(
@@ -58,7 +47,7 @@ def submit(body: bytes, launch: Launch) -> str:
             job_input=valid.request.model_dump(mode="json", exclude={"pemList"}),
             items=len(valid.items),
             auto_creation=valid.auto_creation,
-            sources=pins,
+            sources=stacks.pins_of(sources),
             minimumProtocolVersion=configured_minimum(),
         )
     )
@@ -69,7 +58,8 @@ def submit(body: bytes, launch: Launch) -> str:
 def preview(body: bytes) -> dict[str, Any]:
     """What a request would create, without creating (or saving) anything;
     a live template shows as version 0."""
-    valid, pins = accept(body, save=False)
+    valid, sources = accept(body, save=False)
+    pins = stacks.pins_of(sources)
     return {
         "jobType": valid.acm_op,
         "items": [

@@ -20,22 +20,22 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from provisioning import aws_clients, program
+from provisioning import program
 from provisioning.job_spec import (
     JobSpec,
     Source,
+    accept,
     issued_items,
-    resolve_sources,
 )
 from provisioning.job_spec import (
     minimum_protocol_version as checked_minimum,
 )
-from provisioning.source_config import cloudfront_client, default_store_url, open_store
-from provisioning.state import PROJECT, backend, backend_url, stack_outputs, workspace_dir
-from provisioning.validation import ValidRequest, validate, validate_text
+from provisioning.source_config import default_store_url, open_store
+from provisioning.state import PROJECT, backend, backend_url, workspace_dir
+from provisioning.validation import ValidRequest, validate
 
 # Stack config every job gets, path-style JSON: provider settings such as
-# aws:assumeRole in production, or aws:endpoints in the sandbox.
+# aws:assumeRoles in production, or aws:endpoints in the sandbox.
 EXTRA_CONFIG_ENV = "SSL_SAAS_STACK_CONFIG"
 
 
@@ -154,14 +154,13 @@ def spec_from_config(job_id: str, config: dict[str, auto.ConfigValue]) -> JobSpe
         )
         for item_key, pin in job["sources"].items()
     }
-    previous = (stack_outputs(job_id) or {}).get("items", [])
     return JobSpec(
         job_id=job_id,
         # Checked as of acceptance: a job accepted stays accepted, even once
         # a certificate it imported nears its end.
         request=validate(request, now=datetime.fromisoformat(job["acceptedAt"])),
         sources=sources,
-        issued=issued_items(previous, aws_clients.acm()),
+        issued=issued_items(job_id),
         minimum_protocol_version=job["minimumProtocolVersion"],
     )
 
@@ -169,14 +168,12 @@ def spec_from_config(job_id: str, config: dict[str, auto.ConfigValue]) -> JobSpe
 def project_spec(job_id: str, request_file: Path, minimum_protocol_version: str | None) -> JobSpec:
     """`pulumi up` on the project: the request file is read on every run and
     templates are fetched live (and saved as versions) each time."""
-    valid = validate_text(request_file.read_bytes())
-    sources = resolve_sources(valid, open_store(default_store_url()), cloudfront_client())
-    previous = (stack_outputs(job_id) or {}).get("items", [])
+    valid, sources = accept(request_file.read_bytes())
     return JobSpec(
         job_id=job_id,
         request=valid,
         sources=sources,
-        issued=issued_items(previous, aws_clients.acm()),
+        issued=issued_items(job_id),
         minimum_protocol_version=checked_minimum(minimum_protocol_version),
     )
 
