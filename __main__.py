@@ -8,16 +8,21 @@ from pathlib import Path
 
 import pulumi
 
-from provisioning import program, stacks
+from provisioning import program
 from provisioning.errors import RequestRejected
+from provisioning.job_spec import request_file_spec
+from provisioning.service import Service
+from provisioning.settings import ConfigurationError, load
 
 config = pulumi.Config()
+minimum = config.get("minimumProtocolVersion")
 try:
-    spec = stacks.project_spec(
-        job_id=pulumi.get_stack(),
-        request_file=Path(config.require("requestFile")),
-        minimum_protocol_version=config.get("minimumProtocolVersion"),
+    settings = load(**({"minimum_protocol_version": minimum} if minimum else {}))
+    spec = request_file_spec(
+        pulumi.get_stack(), Path(config.require("requestFile")), Service.start(settings)
     )
+except ConfigurationError as error:
+    raise pulumi.RunError(str(error)) from None
 except RequestRejected as rejected:
     raise pulumi.RunError(
         "the request was refused:\n" + "\n".join(f"  {p}" for p in rejected.problems)

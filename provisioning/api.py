@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -24,7 +23,9 @@ from starlette.exceptions import HTTPException
 
 from provisioning import aws_clients, jobs
 from provisioning.errors import RequestRejected
-from provisioning.worker import Supervisor
+from provisioning.job_store import BadPageToken
+from provisioning.service import Service
+from provisioning.supervisor import Supervisor
 
 log = logging.getLogger("provisioning.api")
 MAX_BODY = 8 * 1024 * 1024  # 100 items with full chains are well under 2 MiB
@@ -36,18 +37,13 @@ class ApiError(Exception):
         self.status, self.body = status, {"error": error, "message": message, **extra}
 
 
-def api_key() -> str:
-    key = os.environ.get("SSL_SAAS_API_KEY", "")
-    if not key:
-        raise RuntimeError("set SSL_SAAS_API_KEY: every route requires the x-api-key header")
-    return key
-
-
-def create_app(supervisor: Supervisor | None = None, watch: bool = True) -> FastAPI:
+def create_app(
+    service: Service, supervisor: Supervisor | None = None, watch: bool = True
+) -> FastAPI:
     """``watch`` runs the supervisor's poll loop in the server; tests turn it
     off to drive ticks themselves."""
-    key = api_key()
-    workers = supervisor or Supervisor()
+    key = service.settings.required_api_key()
+    workers = supervisor or Supervisor(service)
     stop = threading.Event()
 
     @asynccontextmanager
@@ -118,34 +114,44 @@ def create_app(supervisor: Supervisor | None = None, watch: bool = True) -> Fast
             ) from None
         except jobs.UnknownJob:
             raise ApiError(404, "not_found", "no job has this jobId") from None
-        except jobs.JobBusy:
-            raise ApiError(409, "busy", "the job is being updated; try again shortly") from None
+        except BadPageToken:
+            raise ApiError(
+                400, "invalid_request", "next is not a token this service handed out"
+            ) from None
 
     @app.post("/ssl_for_saas")
     async def submit(request: Request) -> dict[str, Any]:
         body = await body_of(request)
-        job_id = await guarded(jobs.submit, body, workers.launch)
+        job_id = await guarded(jobs.submit, service, body, workers.launch)
         return {"statusCode": 200, "body": job_id}
 
     @app.post("/ssl_for_saas/preview")
     async def preview(request: Request) -> dict[str, Any]:
-        return await guarded(jobs.preview, await body_of(request))
+        return await guarded(jobs.preview, service, await body_of(request))
 
     @app.get("/ssl_for_saas/get_ssl_job")
     async def get_ssl_job(jobId: str = Query(...)) -> dict[str, Any]:
-        return await guarded(jobs.status, jobId)
+        return await guarded(jobs.status, service, jobId)
 
-    @app.get("/ssl_for_saas/list_ssl_jobs")
-    async def list_ssl_jobs() -> list[dict[str, Any]]:
-        return await guarded(jobs.statuses)
+    @app.get("/ssl_for_saas/list_ssl_jobs", response_model=None)
+    async def list_ssl_jobs(
+        limit: int | None = Query(default=None, ge=1, le=jobs.DEFAULT_PAGE),
+        next: str | None = Query(default=None, max_length=2048),
+    ) -> list[dict[str, Any]] | dict[str, Any]:
+        """The published answer (a list) unless the caller pages: then one
+        page and the token for the next."""
+        found, following = await guarded(jobs.statuses, service, limit or jobs.DEFAULT_PAGE, next)
+        if limit is None and next is None:
+            return found
+        return {"jobs": found, "next": following}
 
     @app.get("/ssl_for_saas/list_cloudfront_arn_with_jobId")
     async def distribution_arns(jobId: str = Query(...)) -> list[str]:
-        return (await guarded(jobs.status, jobId))["distList"]
+        return (await guarded(jobs.status, service, jobId))["distList"]
 
     @app.get("/ssl_for_saas/list_ssl_certification_with_jobId")
     async def certificate_arns(jobId: str = Query(...)) -> list[str]:
-        return (await guarded(jobs.status, jobId))["certList"]
+        return (await guarded(jobs.status, service, jobId))["certList"]
 
     @app.get("/ssl_for_saas/cert_list")
     async def cert_list() -> list[dict[str, Any]]:
@@ -153,7 +159,9 @@ def create_app(supervisor: Supervisor | None = None, watch: bool = True) -> Fast
 
     @app.delete("/ssl_for_saas/jobs/{job_id}", status_code=202)
     async def delete_job(job_id: str) -> dict[str, Any]:
-        await guarded(jobs.request_destroy, job_id, workers.busy)
+        """Accepted whatever the job is doing: a running step destroys it as
+        soon as its update ends."""
+        await guarded(jobs.request_destroy, service, job_id)
         await run_in_threadpool(workers.launch, job_id)
         return {"jobId": job_id, "status": "DESTROYING"}
 

@@ -9,7 +9,7 @@ private key must not end up in logs, job records or HTTP responses.
 from __future__ import annotations
 
 import base64
-import binascii
+import bisect
 import math
 import re
 from dataclasses import dataclass
@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 )
 from cryptography.x509.oid import NameOID
 
-from provisioning.errors import Problem
+from provisioning.errors import MAX_EXCERPT, Problem, excerpt
 
 # ACM's documented import limit for the private key.
 MAX_KEY_BYTES = 5120
@@ -43,7 +43,11 @@ CLOUDFRONT_KEYS = ("RSA 1024", "RSA 2048", "RSA 3072", "ECDSA P-256")
 
 _KEY_LABELS = ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY")
 _CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
-_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
+# Every BEGIN and END line, overlapping ones included: a lookahead matches at each position.
+_MARKER = re.compile(r"(?=-----(BEGIN|END) ([A-Z0-9 ]+)-----)")
+# Real chains hold one to three intermediates; finding their order costs a
+# signature check per pair, which a long chain would turn into minutes.
+MAX_CHAIN_CERTIFICATES = 10
 _DER_SEQUENCE = 0x30
 
 
@@ -63,7 +67,7 @@ class CertificateFacts:
 
 @dataclass(frozen=True)
 class _Block:
-    label: str
+    label: str  # shortened past MAX_EXCERPT, as messages show it
     encrypted: bool
     der: bytes | None  # None when the body is not base64 of a DER structure
 
@@ -94,11 +98,23 @@ def check_pem_item(
     private_key = _private_key(key_at, key_pem, problems)
     intermediates = _certificates(chain_at, chain_pem, "the intermediate certificates", problems)
     chain = [(n, c) for n, c in enumerate(intermediates, 1) if c]
+    if len(intermediates) > MAX_CHAIN_CERTIFICATES:
+        problems.append(
+            Problem(
+                chain_at,
+                f"holds {len(intermediates):,} certificates; at most "
+                f"{MAX_CHAIN_CERTIFICATES} intermediates are accepted",
+            )
+        )
+        chain = []
     leaf = leaves[0] if leaves else None
     if leaf is None:
         return None, problems
-
-    facts = _facts(leaf, now)
+    try:
+        facts = _facts(leaf, now)
+    except (ValueError, UnsupportedAlgorithm):
+        problems.append(Problem(cert_at, "is damaged: its names or public key can't be read"))
+        return None, problems
     if now < facts.not_before:
         problems.append(Problem(cert_at, f"is not valid until {_when(facts.not_before)}"))
     if now > facts.not_after:
@@ -112,21 +128,48 @@ def check_pem_item(
     return facts, problems
 
 
+def _pem_texts(text: str) -> list[tuple[str, str]]:
+    """The label and text of each PEM block: what finditer would give for
+    ``-----BEGIN (L)-----(.*?)-----END \\1-----`` (DOTALL), found in
+    near-linear time, where that pattern rescans the rest of the text from
+    every BEGIN that has no END."""
+    begins: list[tuple[int, str, int]] = []
+    ends: dict[str, list[tuple[int, int]]] = {}
+    for match in _MARKER.finditer(text):
+        kind, label = match.groups()
+        start, after = match.start(), match.start() + len(kind) + len(label) + 11
+        if kind == "BEGIN":
+            begins.append((start, label, after))
+        else:
+            ends.setdefault(label, []).append((start, after))
+    found, resume = [], 0
+    for start, label, after in begins:
+        if start < resume:
+            continue  # inside the block just found
+        closing = ends.get(label, [])
+        nearest = bisect.bisect_left(closing, (after, 0))
+        if nearest < len(closing):
+            end, resume = closing[nearest]
+            found.append((label, text[after:end]))
+    return found
+
+
 def _blocks(text: str) -> list[_Block]:
     """PEM blocks parsed by hand rather than by cryptography's loaders so that a
     placeholder body or an encrypted key can be named as such."""
     blocks = []
-    for match in _BLOCK.finditer(text):
-        lines = match.group(2).split("\n")
+    for label, content in _pem_texts(text):
+        lines = content.split("\n")
         headers = " ".join(line for line in lines if ":" in line)
         body = "".join("".join(line for line in lines if ":" not in line).split())
         try:
             der: bytes | None = base64.b64decode(body, validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or non-ASCII text
             der = None
         if not der or der[0] != _DER_SEQUENCE:
             der = None
-        blocks.append(_Block(match.group(1), "ENCRYPTED" in headers, der))
+        shown = label if len(label) <= MAX_EXCERPT else f"{label[:MAX_EXCERPT]}…"
+        blocks.append(_Block(shown, "ENCRYPTED" in headers, der))
     return blocks
 
 
@@ -172,11 +215,13 @@ def _certificates(
 
 
 def _private_key(at: str, text: str, problems: list[Problem]) -> PrivateKeyTypes | None:
-    size = len(text.encode())
+    size = len(text.encode(errors="surrogatepass"))
     if size > MAX_KEY_BYTES:
+        # Not read further: the arithmetic on a huge key's numbers takes hours.
         problems.append(
             Problem(at, f"is {size:,} bytes; ACM accepts at most {MAX_KEY_BYTES:,} bytes")
         )
+        return None
     blocks = _field_blocks(at, text, "one private key", problems)
     if len(blocks) > 1:
         problems.append(Problem(at, f"holds {len(blocks)} PEM blocks; it takes one private key"))
@@ -229,11 +274,12 @@ def _chain_problems(
         remaining.remove(found)
         current = found[1]
     if not path:
+        issuer = leaf.issuer.rfc4514_string()
         return [
             Problem(
                 at,
                 "holds no certificate that issued the leaf; it must start with the "
-                f"certificate of the leaf's issuer, {leaf.issuer.rfc4514_string()}",
+                f"certificate of the leaf's issuer, {excerpt(issuer, quoted=False)}",
             )
         ]
     problems = []
@@ -272,7 +318,7 @@ def _chain_problems(
 def _issued_by(child: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         child.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
         return False
     return True
 
@@ -317,6 +363,8 @@ def _consistent(key: rsa.RSAPrivateKey) -> bool:
     numbers = key.private_numbers()
     p, q, d = numbers.p, numbers.q, numbers.d
     n, e = numbers.public_numbers.n, numbers.public_numbers.e
+    if min(p, q) < 2:
+        return False  # and no division by zero below
     lcm = (p - 1) * (q - 1) // math.gcd(p - 1, q - 1)
     return (
         p * q == n

@@ -9,17 +9,21 @@ import threading
 import time
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, NoCredentialsError
+
 from provisioning import jobs
 from provisioning.errors import Problem, RequestRejected
+from provisioning.lifecycle import JobStatus
+from provisioning.service import Service
+from provisioning.settings import ConfigurationError, Settings, load
 from provisioning.source_config import (
     cloudfront_client,
-    default_store_url,
     list_versions,
     open_store,
     save_current,
 )
+from provisioning.supervisor import Supervisor
 from provisioning.validation import validate_text
-from provisioning.worker import Supervisor, poll_seconds
 
 EXIT_REFUSED = 2
 
@@ -31,13 +35,13 @@ def read_file(path: Path) -> bytes:
         raise RequestRejected([Problem("", f"can't read the file: {error.strerror}")]) from None
 
 
-def validate_command(args: argparse.Namespace) -> int:
+def validate_command(args: argparse.Namespace, settings: Settings) -> int:
     """Checks each file independently so one bad file doesn't hide another's result."""
     refused: list[dict[str, str]] = []
     accepted: dict[str, object] = {}
     for path in args.files:
         try:
-            valid = validate_text(read_file(path))
+            valid = validate_text(read_file(path), max_items=settings.max_items)
         except RequestRejected as rejected:
             refused += [
                 {"file": str(path), "location": p.location, "message": p.message}
@@ -73,7 +77,7 @@ def follow(job_id: str, supervisor: Supervisor) -> int:
     last = None
     while True:
         supervisor.tick(only=job_id)
-        job = jobs.status(job_id)
+        job = jobs.status(supervisor.service, job_id)
         certificates = f"{job['cert_completed_number']}/{job['cert_total_number']}"
         distributions = (
             f"{job['cloudfront_distribution_created_number']}"
@@ -90,80 +94,83 @@ def follow(job_id: str, supervisor: Supervisor) -> int:
         if summary != last:
             print(summary, flush=True)
             last = summary
-        if job["status"] in ("SUCCESS", "FAILED") and not supervisor.busy(job_id):
+        ended = job["status"] in (JobStatus.SUCCESS, JobStatus.FAILED)
+        if ended and not supervisor.busy(job_id):
             if job["promptInfo"]:
                 print(job["promptInfo"], file=sys.stderr)
-            return 0 if job["status"] == "SUCCESS" else 1
-        time.sleep(min(poll_seconds(), 2.0))
+            return 0 if job["status"] == JobStatus.SUCCESS else 1
+        time.sleep(min(supervisor.service.settings.poll_seconds, 2.0))
 
 
-def submit_command(args: argparse.Namespace) -> int:
-    supervisor = Supervisor()
+def submit_command(args: argparse.Namespace, settings: Settings) -> int:
+    supervisor = Supervisor(Service.start(settings))
     try:
-        job_id = jobs.submit(read_file(args.file), supervisor.launch)
+        job_id = jobs.submit(supervisor.service, read_file(args.file), supervisor.launch)
     except RequestRejected as rejected:
         return refused(rejected)
     print(job_id, flush=True)
     if args.wait:
         return follow(job_id, supervisor)
-    supervisor.stop()  # the first step stores the job (keys as secrets) before we exit
     return 0
 
 
-def status_command(args: argparse.Namespace) -> int:
+def status_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        print_json(jobs.status(args.job_id))
+        print_json(jobs.status(Service.start(settings), args.job_id))
     except jobs.UnknownJob:
         print(f"no job {args.job_id}", file=sys.stderr)
         return 1
     return 0
 
 
-def list_command(_: argparse.Namespace) -> int:
-    for job in jobs.statuses():
-        print(f"{job['jobId']}  {job['jobType']:6}  {job['status']:10}  {job['creationDate']}")
-    return 0
+def list_command(_: argparse.Namespace, settings: Settings) -> int:
+    service = Service.start(settings)
+    following: str | None = None
+    while True:
+        page, following = jobs.statuses(service, after=following)
+        for job in page:
+            print(f"{job['jobId']}  {job['jobType']:6}  {job['status']:10}  {job['creationDate']}")
+        if following is None:
+            return 0
 
 
-def destroy_command(args: argparse.Namespace) -> int:
-    supervisor = Supervisor()
+def destroy_command(args: argparse.Namespace, settings: Settings) -> int:
+    supervisor = Supervisor(Service.start(settings))
     try:
-        jobs.request_destroy(args.job_id, supervisor.busy)
+        jobs.request_destroy(supervisor.service, args.job_id)
     except jobs.UnknownJob:
         print(f"no job {args.job_id}", file=sys.stderr)
-        return 1
-    except jobs.JobBusy:
-        print(f"job {args.job_id} is being updated; try again shortly", file=sys.stderr)
         return 1
     supervisor.launch(args.job_id)
     supervisor.stop()
-    if jobs.job_records.read(args.job_id) is not None:
-        print_json(jobs.status(args.job_id))
+    if supervisor.service.store.get(args.job_id) is not None:
+        print_json(jobs.status(supervisor.service, args.job_id))
         return 1
     print(f"destroyed {args.job_id}")
     return 0
 
 
-def serve_command(args: argparse.Namespace) -> int:
+def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from provisioning.api import create_app
 
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    app = create_app(Service.start(settings))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
 
-def worker_command(_: argparse.Namespace) -> int:
+def worker_command(_: argparse.Namespace, settings: Settings) -> int:
     stop = threading.Event()
     try:
-        Supervisor().run_forever(stop)
+        Supervisor(Service.start(settings)).run_forever(stop)
     except KeyboardInterrupt:
         stop.set()
     return 0
 
 
-def versions_command(args: argparse.Namespace) -> int:
-    store = open_store(default_store_url())
+def versions_command(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings.config_store_url)
     if args.action == "save":
         print_json(save_current(store, cloudfront_client(), args.distribution_id))
     else:
@@ -171,14 +178,14 @@ def versions_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def sandbox_command(args: argparse.Namespace) -> int:
+def sandbox_command(args: argparse.Namespace, _: Settings) -> int:
     from provisioning.sandbox.session import run_in_sandbox
 
     command = [c for c in args.command if c != "--"]
     if not command:
         print("give a command to run, e.g. sandbox -- python -m provisioning list", file=sys.stderr)
         return EXIT_REFUSED
-    return run_in_sandbox(command, Path(args.state))
+    return run_in_sandbox(command, Path(args.state), shared=args.shared)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -212,10 +219,29 @@ def parser() -> argparse.ArgumentParser:
     versions.add_argument("distribution_id")
     sandbox = command("sandbox", sandbox_command, "run COMMAND against moto and a local engine")
     sandbox.add_argument("--state", default=".state/sandbox", help="sandbox state directory")
+    sandbox.add_argument(
+        "--shared",
+        action="store_true",
+        help="moto as the shared AWS: S3 backend and template store, DynamoDB jobs, KMS secrets",
+    )
     sandbox.add_argument("command", nargs=argparse.REMAINDER)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
+    """A missing setting or credential, or AWS out of reach, is one line
+    naming it, never a traceback."""
     args = parser().parse_args(argv)
-    return int(args.run(args))
+    try:
+        return int(args.run(args, load()))
+    except ConfigurationError as error:
+        print(f"error: {error}", file=sys.stderr)
+    except NoCredentialsError:
+        print(
+            "error: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "or AWS_PROFILE",
+            file=sys.stderr,
+        )
+    except BotoCoreError as error:
+        print(f"error: AWS could not be reached: {error}", file=sys.stderr)
+    return EXIT_REFUSED

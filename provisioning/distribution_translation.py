@@ -25,8 +25,11 @@ botocore shape names, ``*`` matching any shape):
     Only valid on multi-tenant distributions: refused when it defines
     parameters, ignored when empty.
 ``LoggingConfig.Enabled``
-    pulumi-aws expresses disabled logging as no ``logging_config``. CloudFront
-    deletes the bucket and prefix of disabled logging itself; if a
+    pulumi-aws enables (V1) logging exactly when ``logging_config`` names a
+    bucket. Disabled logging that includes cookies (the cookie setting also
+    applies to V2 logging) becomes a ``logging_config`` with
+    ``include_cookies`` alone; without cookies, no ``logging_config``.
+    CloudFront deletes the bucket and prefix of disabled logging itself; if a
     configuration still carries them they are dropped with a warning.
 ``TrustedSigners.Enabled``, ``TrustedKeyGroups.Enabled``
     Folded into the lists: pulumi-aws enables signed URLs exactly when the
@@ -45,6 +48,19 @@ botocore shape names, ``*`` matching any shape):
 ``OriginGroup.SelectionCriteria``
     Refused unless ``default``: ``media-quality-based`` picks a different
     origin per request, which the clone would not do.
+
+What pulumi-aws reads back without them, and so must not be sent: Terraform's
+Read sets no ``origin_shield`` for a shield with ``Enabled`` false and no
+``s3_origin_config`` for one with an empty ``OriginAccessIdentity`` (an S3
+origin using origin access control). Both serve exactly as their absence
+(pulumi-aws sends the empty S3 config itself), and a clone carrying them
+would show as changed after every refresh, so each update would put it back
+in progress without end. They are left out silently.
+
+Not a translation gap but a clone rule, warned here so the warning reaches
+each item: a clone is always served with ``sni-only``, so a template whose
+``ViewerCertificate.SSLSupportMethod`` is ``vip`` or ``static-ip`` (dedicated
+IP addresses) gets a warning that viewers sending no SNI can't reach it.
 
 Not a pulumi-aws gap but a CloudFront rule: a cache behaviour with a
 ``CachePolicyId`` takes its caching from the policy, and CloudFront rejects
@@ -65,7 +81,8 @@ UNEXPRESSED: Mapping[str, str] = {
     "DistributionConfig.CallerReference": "replaced by a fresh one per clone",
     "DistributionConfig.ConnectionMode": "direct accepted; tenant-only refused",
     "DistributionConfig.TenantConfig": "ignored when empty; refused when it defines parameters",
-    "LoggingConfig.Enabled": "false becomes no logging_config; stale bucket/prefix warned",
+    "LoggingConfig.Enabled": "a bucket enables logging; false keeps include_cookies alone, "
+    "stale bucket/prefix warned",
     "TrustedSigners.Enabled": "folded into the list of signers",
     "TrustedKeyGroups.Enabled": "folded into the list of key groups",
     "ViewerCertificate.Certificate": "dropped: deprecated copy of the certificate fields",
@@ -77,6 +94,9 @@ UNEXPRESSED: Mapping[str, str] = {
 }
 
 DEFAULT_S3_ORIGIN_READ_TIMEOUT = 30
+# The only way a clone is served (program.py): its own ACM certificate, by SNI.
+CLONE_SSL_SUPPORT_METHOD = "sni-only"
+DEDICATED_IP_METHODS = frozenset({"vip", "static-ip"})
 
 
 @dataclass(frozen=True)
@@ -105,6 +125,7 @@ def translate(config: Mapping[str, Any]) -> Translation:
         "restrictions": _restrictions(config.get("Restrictions")),
         "viewer_certificate": _viewer_certificate(config.get("ViewerCertificate") or {}),
     }
+    _warn_dedicated_ip(config.get("ViewerCertificate") or {}, warnings)
     _put(args, "comment", config.get("Comment"))
     _put(args, "aliases", _items(config.get("Aliases")))
     _put(args, "default_root_object", config.get("DefaultRootObject"))
@@ -190,19 +211,25 @@ def _origin(origin: Mapping[str, Any], where: str, warnings: list[str]) -> dict[
     _put(out, "connection_attempts", origin.get("ConnectionAttempts"))
     _put(out, "connection_timeout", origin.get("ConnectionTimeout"))
     _put(out, "response_completion_timeout", origin.get("ResponseCompletionTimeout"))
-    _put(
-        out,
-        "origin_shield",
-        _renamed(
-            origin.get("OriginShield"),
-            {"Enabled": "enabled", "OriginShieldRegion": "origin_shield_region"},
-        ),
-    )
+    _put(out, "origin_shield", _origin_shield(origin.get("OriginShield")))
     _put(out, "origin_access_control_id", origin.get("OriginAccessControlId"))
     return out
 
 
+def _origin_shield(shield: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Only an enabled shield: Terraform reads a disabled one back as no
+    origin_shield, so sending it would be a change after every refresh, and
+    disabled it serves exactly as none."""
+    if not shield or not shield.get("Enabled"):
+        return None
+    return _renamed(shield, {"Enabled": "enabled", "OriginShieldRegion": "origin_shield_region"})
+
+
 def _s3_origin(s3: Mapping[str, Any] | None, where: str) -> dict[str, Any] | None:
+    """None for an S3 origin without an origin access identity (one using
+    origin access control): Terraform reads its empty config back as no
+    s3_origin_config, and sends that empty config itself for an origin
+    without a custom or VPC config, so leaving it out is the same request."""
     if s3 is None:
         return None
     timeout = s3.get("OriginReadTimeout")
@@ -212,7 +239,8 @@ def _s3_origin(s3: Mapping[str, Any] | None, where: str) -> dict[str, Any] | Non
             f"S3 origin's read timeout, so the clone would use {DEFAULT_S3_ORIGIN_READ_TIMEOUT}s "
             "and time out or fail over on different requests"
         )
-    return {"origin_access_identity": s3["OriginAccessIdentity"]}
+    identity = s3.get("OriginAccessIdentity")
+    return {"origin_access_identity": identity} if identity else None
 
 
 def _custom_origin(
@@ -379,19 +407,34 @@ def _restrictions(restrictions: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def _logging(logging: Mapping[str, Any] | None, warnings: list[str]) -> dict[str, Any] | None:
+    """pulumi-aws enables logging exactly when a bucket is given, so disabled
+    logging keeps only its cookie setting, which CloudFront applies to V2
+    logging too; Terraform reads such a block back as it was sent."""
     if not logging:
         return None
-    if not logging.get("Enabled"):
-        stale = [name for name in ("Bucket", "Prefix") if logging.get(name)]
-        if stale:
-            warnings.append(
-                f"Logging.{' and Logging.'.join(stale)} dropped: Logging.Enabled is false, which "
-                "pulumi-aws expresses as no logging_config (CloudFront discards them too)"
-            )
-        return None
-    return _renamed(
-        logging, {"Bucket": "bucket", "Prefix": "prefix", "IncludeCookies": "include_cookies"}
-    )
+    if logging.get("Enabled"):
+        return _renamed(
+            logging, {"Bucket": "bucket", "Prefix": "prefix", "IncludeCookies": "include_cookies"}
+        )
+    stale = [name for name in ("Bucket", "Prefix") if logging.get(name)]
+    if stale:
+        warnings.append(
+            f"Logging.{' and Logging.'.join(stale)} dropped: Logging.Enabled is false, and "
+            "pulumi-aws enables logging whenever a bucket is given (CloudFront discards them too)"
+        )
+    return {"include_cookies": True} if logging.get("IncludeCookies") else None
+
+
+def _warn_dedicated_ip(certificate: Mapping[str, Any], warnings: list[str]) -> None:
+    """A template served on dedicated IP addresses also reaches viewers that
+    send no SNI; its clone, served by SNI only (program.py), doesn't."""
+    method = certificate.get("SSLSupportMethod")
+    if method in DEDICATED_IP_METHODS:
+        warnings.append(
+            f"ViewerCertificate.SSLSupportMethod {method!r} becomes "
+            f"{CLONE_SSL_SUPPORT_METHOD!r}: the clone serves its own ACM certificate by SNI only, "
+            "so viewers that send no SNI (some old browsers and HTTPS clients) can't reach it"
+        )
 
 
 def _viewer_certificate(certificate: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,53 +9,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from botocore.client import BaseClient
+from pydantic import SecretStr
 
 from provisioning import aws_clients
+from provisioning.backend import stack_outputs
 from provisioning.distribution_translation import Untranslatable, translate
 from provisioning.errors import Problem, RequestRejected
+from provisioning.job_inputs import JobInputs, JobItem, Pin, job_inputs, private_keys
+from provisioning.lifecycle import CertificateStatus
+from provisioning.settings import Settings
+
+if TYPE_CHECKING:
+    from provisioning.service import Service
 from provisioning.source_config import (
     ConfigStore,
     SourceConfigError,
     cloudfront_client,
-    default_store_url,
     fetch,
     open_store,
 )
-from provisioning.state import stack_outputs
 from provisioning.validation import ValidRequest, validate_text
-
-DEFAULT_MINIMUM_PROTOCOL_VERSION = "TLSv1.2_2021"
-# CloudFront's viewer TLS security policies, weakest first.
-TLS_POLICIES = (
-    "SSLv3",
-    "TLSv1",
-    "TLSv1_2016",
-    "TLSv1.1_2016",
-    "TLSv1.2_2018",
-    "TLSv1.2_2019",
-    "TLSv1.2_2021",
-    "TLSv1.2_2025",
-    "TLSv1.3_2025",
-)
-
-
-def minimum_protocol_version(value: str | None) -> str:
-    """The service's minimum viewer TLS policy, checked before any job uses it."""
-    chosen = value or DEFAULT_MINIMUM_PROTOCOL_VERSION
-    if chosen not in TLS_POLICIES:
-        raise RequestRejected(
-            [
-                Problem(
-                    "minimumProtocolVersion",
-                    f"{chosen!r} is not a CloudFront security policy; allowed: "
-                    + ", ".join(TLS_POLICIES),
-                )
-            ]
-        )
-    return chosen
 
 
 @dataclass(frozen=True)
@@ -64,21 +42,30 @@ class Source:
     version: int
     config: Mapping[str, Any]
 
+    @property
+    def pin(self) -> Pin:
+        return Pin(distribution_id=self.distribution_id, version=self.version)
+
 
 @dataclass(frozen=True)
 class JobSpec:
-    job_id: str
-    request: ValidRequest
-    sources: Mapping[str, Source]  # by item key, only for items that get a distribution
-    issued: frozenset[str] = field(default_factory=frozenset)  # item keys ACM reports ISSUED
-    minimum_protocol_version: str = DEFAULT_MINIMUM_PROTOCOL_VERSION
+    """Everything one run of the program needs: the stored inputs, the
+    private keys from the stack's secrets, the pinned template
+    configurations, and what AWS says now."""
 
-    def makes_distribution(self, key: str) -> bool:
+    job_id: str
+    inputs: JobInputs
+    sources: Mapping[str, Source]  # by item key, only for items that get a distribution
+    keys: Mapping[str, SecretStr] = field(default_factory=dict)  # imported items' keys
+    issued: frozenset[str] = field(default_factory=frozenset)  # item keys ACM reports ISSUED
+    # Resource name -> id of a resource an interrupted step made: adopted, not made again.
+    adopt: Mapping[str, str] = field(default_factory=dict)
+
+    def makes_distribution(self, item: JobItem) -> bool:
         """Imported certificates are usable at once; requested ones only once
         ISSUED, since CloudFront refuses a distribution with any other."""
-        item = next(i for i in self.request.items if i.key == key)
-        usable = item.imported is not None or key in self.issued
-        return self.request.auto_creation and key in self.sources and usable
+        usable = item.imported or item.key in self.issued
+        return self.inputs.auto_creation and item.key in self.sources and usable
 
 
 def resolve_sources(
@@ -144,27 +131,56 @@ def version_of(
     return store.save(distribution_id, config) if save else 0
 
 
-def accept(body: bytes, *, save: bool = True) -> tuple[ValidRequest, dict[str, Source]]:
+def accept(
+    body: bytes, settings: Settings, *, save: bool = True
+) -> tuple[ValidRequest, dict[str, Source]]:
     """Everything that can refuse a request, with nothing created: the
     checks, then the templates (fetched and saved as versions, or loaded)."""
-    valid = validate_text(body)
-    store = open_store(default_store_url())
+    valid = validate_text(body, max_items=settings.max_items)
+    store = open_store(settings.config_store_url)
     return valid, resolve_sources(valid, store, cloudfront_client(), save=save)
 
 
-def issued_items(job_id: str) -> frozenset[str]:
+def load_sources(inputs: JobInputs, settings: Settings) -> dict[str, Source]:
+    """The pinned template versions of a stored job, loaded once each."""
+    store = open_store(settings.config_store_url)
+    loaded: dict[Pin, Source] = {}
+    for item in inputs.items:
+        if item.pin is not None and item.pin not in loaded:
+            config = store.load(item.pin.distribution_id, item.pin.version)
+            loaded[item.pin] = Source(item.pin.distribution_id, item.pin.version, config)
+    return {item.key: loaded[item.pin] for item in inputs.items if item.pin is not None}
+
+
+def issued_items(outputs: Mapping[str, Any] | None) -> frozenset[str]:
     """Item keys whose requested certificate ACM now reports ISSUED, found
     from the job's previous outputs; items that already have a distribution
     are not asked about again."""
     acm = aws_clients.acm()
     issued = set()
-    for item in (stack_outputs(job_id) or {}).get("items", []):
+    for item in (outputs or {}).get("items", []):
         arn = item.get("certificateArn")
         if item.get("distributionId"):
             issued.add(item["key"])
         elif (
             arn
-            and acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED"
+            and acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"]
+            == CertificateStatus.ISSUED
         ):
             issued.add(item["key"])
     return frozenset(issued)
+
+
+def request_file_spec(job_id: str, request_file: Path, service: Service) -> JobSpec:
+    """`pulumi up` on the project: the request file is read on every run and
+    templates are fetched live (and saved as versions) each time."""
+    valid, sources = accept(request_file.read_bytes(), service.settings)
+    pins = {key: source.pin for key, source in sources.items()}
+    inputs = job_inputs(valid, pins, service.settings.minimum_protocol_version, datetime.now(UTC))
+    return JobSpec(
+        job_id=job_id,
+        inputs=inputs,
+        sources=sources,
+        keys=private_keys(valid),
+        issued=issued_items(stack_outputs(service.backend, job_id)),
+    )

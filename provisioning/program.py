@@ -12,47 +12,62 @@ import pulumi_aws as aws
 
 from provisioning.aws_clients import CERTIFICATE_REGION
 from provisioning.distribution_translation import translate
-from provisioning.job_spec import TLS_POLICIES, JobSpec, Source
-from provisioning.validation import Item
+from provisioning.job_inputs import JobItem
+from provisioning.job_spec import JobSpec, Source
+from provisioning.settings import TLS_POLICIES
 
 JOB_TAG = "ssl-saas:job"
 ITEM_TAG = "ssl-saas:item"
 MAX_COMMENT = 128  # CloudFront's limit
 
 
-def resource_name(item: Item) -> str:
+def resource_name(item: JobItem) -> str:
     """Named by the primary name, unique in a request, so reordering items
     never replaces resources."""
     return item.names[0].replace("*", "wildcard")
 
 
-def tags(spec: JobSpec, item: Item) -> dict[str, str]:
+def tags(spec: JobSpec, item: JobItem) -> dict[str, str]:
     """ACM and CloudFront refuse '*' in tag values, hence the resource name."""
     return {JOB_TAG: spec.job_id, ITEM_TAG: resource_name(item)}
 
 
-def certificate(spec: JobSpec, item: Item) -> aws.acm.Certificate:
+def adoption(spec: JobSpec, name: str, unreadable: list[str]) -> pulumi.ResourceOptions:
+    """A resource an interrupted step made is imported into the stack, not
+    made twice. Import compares the program's inputs with what the provider
+    reads back; ``unreadable`` are inputs AWS never returns (a private key)
+    or provider-only settings, ignored for that one adopting update so the
+    next update sets them in place."""
+    found = spec.adopt.get(name)
+    if found is None:
+        return pulumi.ResourceOptions()
+    return pulumi.ResourceOptions(import_=found, ignore_changes=unreadable)
+
+
+def certificate(spec: JobSpec, item: JobItem) -> aws.acm.Certificate:
     common: dict[str, Any] = {"region": CERTIFICATE_REGION, "tags": tags(spec, item)}
     name = f"certificate-{resource_name(item)}"
-    if item.imported is None:
+    if not item.imported:
         return aws.acm.Certificate(
             name,
             domain_name=item.names[0],
             subject_alternative_names=list(item.names),
             validation_method="DNS",
+            opts=adoption(spec, name, []),
             **common,
         )
     return aws.acm.Certificate(
         name,
-        certificate_body=item.imported.certificate_pem,
-        certificate_chain=item.imported.chain_pem,
-        private_key=pulumi.Output.secret(item.imported.private_key_pem.get_secret_value()),
+        certificate_body=item.certificate_pem,
+        certificate_chain=item.chain_pem,
+        private_key=pulumi.Output.secret(spec.keys[item.key].get_secret_value()),
+        opts=adoption(spec, name, ["privateKey"]),
         **common,
     )
 
 
 def distribution(
-    spec: JobSpec, item: Item, cert: aws.acm.Certificate, source: Source
+    spec: JobSpec, item: JobItem, cert: aws.acm.Certificate, source: Source
 ) -> tuple[aws.cloudfront.Distribution, tuple[str, ...]]:
     """A faithful clone of the template but for what makes it this item's:
     its names, its certificate and a comment naming the job."""
@@ -71,7 +86,9 @@ def distribution(
         "viewer_certificate": {
             "acm_certificate_arn": cert.arn,
             "ssl_support_method": "sni-only",
-            "minimum_protocol_version": stronger(spec.minimum_protocol_version, template_minimum),
+            "minimum_protocol_version": stronger(
+                spec.inputs.minimum_protocol_version, template_minimum
+            ),
         },
         "comment": f"ssl-saas job {spec.job_id}: {item.names[0]}"[:MAX_COMMENT],
         # Deployment takes minutes; status reads it live instead of an update waiting.
@@ -79,7 +96,8 @@ def distribution(
         "tags": tags(spec, item),
     }
     name = f"distribution-{resource_name(item)}"
-    return aws.cloudfront.Distribution(name, **args), tuple(warnings)
+    opts = adoption(spec, name, ["waitForDeployment", "retainOnDelete"])
+    return aws.cloudfront.Distribution(name, **args, opts=opts), tuple(warnings)
 
 
 def stronger(configured: str, template: str | None) -> str:
@@ -106,7 +124,7 @@ def validation_records(
     return list(records.values())
 
 
-def item_outputs(spec: JobSpec, item: Item) -> dict[str, Any]:
+def item_outputs(spec: JobSpec, item: JobItem) -> dict[str, Any]:
     cert = certificate(spec, item)
     outputs: dict[str, Any] = {
         "key": item.key,
@@ -119,7 +137,7 @@ def item_outputs(spec: JobSpec, item: Item) -> dict[str, Any]:
     if source is not None:
         outputs["sourceDistributionId"] = source.distribution_id
         outputs["configVersion"] = source.version
-    if source is not None and spec.makes_distribution(item.key):
+    if source is not None and spec.makes_distribution(item):
         dist, warnings = distribution(spec, item, cert, source)
         outputs |= {
             "distributionId": dist.id,
@@ -133,5 +151,5 @@ def item_outputs(spec: JobSpec, item: Item) -> dict[str, Any]:
 
 def run(spec: JobSpec) -> None:
     pulumi.export("jobId", spec.job_id)
-    pulumi.export("jobType", spec.request.acm_op)
-    pulumi.export("items", [item_outputs(spec, item) for item in spec.request.items])
+    pulumi.export("jobType", spec.inputs.job_type)
+    pulumi.export("items", [item_outputs(spec, item) for item in spec.inputs.items])

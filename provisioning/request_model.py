@@ -21,7 +21,7 @@ from pydantic import (
     field_validator,
 )
 
-from provisioning.errors import Problem
+from provisioning.errors import MAX_EXCERPT, MAX_PROBLEMS, Problem, excerpt
 
 DISTRIBUTION_ID_PATTERN = r"^[A-Z][A-Z0-9]{11,15}$"
 
@@ -38,7 +38,7 @@ class ExistingCfInfo(Contract):
     @classmethod
     def _number_or_digits(cls, value: Any) -> Any:
         """The published examples send the version as a string ("1")."""
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             return int(value)
         if isinstance(value, bool):
             raise ValueError("must be a positive integer, not a boolean")
@@ -47,7 +47,7 @@ class ExistingCfInfo(Contract):
 
 class CnameItem(Contract):
     domainName: str
-    sanList: list[str] = []
+    sanList: list[str] = Field(default_factory=list)  # a [] default is deep-copied per item
     existing_cf_info: ExistingCfInfo | None = None
 
 
@@ -86,7 +86,8 @@ class Options(Contract):
             return value
         if isinstance(value, str) and value.strip().lower() in ("true", "false"):
             return value.strip().lower() == "true"
-        raise ValueError(f'must be "true" or "false" (a string or a JSON boolean), got {value!r}')
+        got = f", got {quote(value)}" if quote(value) else ""
+        raise ValueError(f'must be "true" or "false" (a string or a JSON boolean){got}')
 
 
 class SslRequest(Options):
@@ -95,10 +96,15 @@ class SslRequest(Options):
 
 
 def location(loc: tuple[int | str, ...]) -> str:
-    """``('cnameList', 1, 'sanList', 2)`` -> ``cnameList[1].sanList[2]``."""
+    """``('cnameList', 1, 'sanList', 2)`` -> ``cnameList[1].sanList[2]``; a
+    caller's unknown key is shown as any other value they sent would be."""
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+            continue
+        key = excerpt(part, quoted=False)
+        text += f".{key}" if text else key
     return text
 
 
@@ -121,7 +127,10 @@ def unknown_key_message(loc: tuple[int | str, ...]) -> str:
     allowed = list(model_for(loc).model_fields)
     key = str(loc[-1])
     by_case = [name for name in allowed if name.lower() == key.lower()]
-    close = by_case or difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    # difflib's cost grows with the key, and a long key is no typo of a short one.
+    close = by_case or (
+        difflib.get_close_matches(key, allowed, n=1, cutoff=0.6) if len(key) <= MAX_EXCERPT else []
+    )
     hint = f"did you mean {close[0]!r}? " if close else ""
     return f"unknown field; {hint}allowed here: {', '.join(allowed)}"
 
@@ -146,13 +155,25 @@ def describe(error: Any) -> Problem:
 
 
 def quote(value: Any) -> str:
-    """A short rendering of a wrong scalar; long or PEM-like text is never
-    echoed, whatever field it landed in."""
+    """A short rendering of a wrong scalar (see ``excerpt``), whatever field
+    it landed in; "" for anything else."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return ""
-    text = repr(value)
-    return "" if len(text) > 80 or "-----" in text else text
+    if isinstance(value, str):
+        return excerpt(value)
+    if abs(value) < 10**MAX_EXCERPT:
+        return repr(value)
+    return f"<a number of over {MAX_EXCERPT} digits>"
 
+
+JSON_KINDS: dict[type, str] = {
+    list: "a list",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "true or false",
+    type(None): "null",
+}
 
 ITEM_MODELS: dict[str, type[CnameItem] | type[PemItem]] = {
     "cnameList": CnameItem,
@@ -176,25 +197,38 @@ class Parsed:
         return SslRequest(**dict(self.options), **lists)
 
 
+# What stands for a problem a refusal will only count (RequestRejected shows
+# the first MAX_PROBLEMS), so a body with a million faults isn't described a
+# million times.
+UNSHOWN = Problem("", "not shown")
+
+
 def validated(
     model: type[BaseModel], data: Any, prefix: tuple[int | str, ...], problems: list[Problem]
 ) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        problems.extend(
-            describe({**e, "loc": (*prefix, *e["loc"])})
-            for e in error.errors(include_url=False, include_input=True)
-        )
+        errors = error.errors(include_url=False, include_input=True)
+        room = max(MAX_PROBLEMS - len(problems), 0)
+        problems.extend(describe({**e, "loc": (*prefix, *e["loc"])}) for e in errors[:room])
+        problems.extend([UNSHOWN] * len(errors[room:]))
         return None
 
 
-def parse_request(data: Any) -> Parsed:
+def parse_request(data: Any, max_items: int) -> Parsed:
     """Reads the request part by part, turning pydantic's errors into located
     problems that never echo a private key; name and certificate checks then
-    run on every well-formed item, so one answer carries every problem."""
+    run on every well-formed item, so one answer carries every problem.
+
+    Items past ``max_items`` are counted, not read: the request is refused
+    for its size and must be split anyway, and reading them would let one
+    body cost work without bound."""
     if not isinstance(data, dict):
-        return Parsed(None, {}, {}, [Problem("", "the body must be a JSON object")])
+        kind = JSON_KINDS.get(type(data), type(data).__name__)
+        problem = Problem("", f"the body must be a JSON object holding a request, not {kind}")
+        empty: dict[str, list[tuple[int, CnameItem | PemItem]]] = {key: [] for key in ITEM_MODELS}
+        return Parsed(None, empty, dict.fromkeys(ITEM_MODELS, 0), [problem])
     problems: list[Problem] = []
     head = {key: value for key, value in data.items() if key not in ITEM_MODELS}
     options = validated(Options, head, (), problems)
@@ -207,7 +241,8 @@ def parse_request(data: Any) -> Parsed:
             entries = []
         sizes[key] = len(entries)
         found = (
-            (i, validated(model, entry, (key, i), problems)) for i, entry in enumerate(entries)
+            (i, validated(model, entry, (key, i), problems))
+            for i, entry in enumerate(entries[:max_items])
         )
         items[key] = [(i, item) for i, item in found if item is not None]
     return Parsed(options, items, sizes, problems)

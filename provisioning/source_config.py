@@ -27,10 +27,6 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from provisioning import aws_clients
-from provisioning.state import state_dir
-
-STORE_ENV = "SSL_SAAS_CONFIG_STORE"
-
 
 # CloudFront ids are upper-case letters and digits; anything else must not
 # become part of a file name or an object key.
@@ -100,11 +96,6 @@ def save_current(store: ConfigStore, client: BaseClient, distribution_id: str) -
     version = store.save(distribution_id, fetch(client, distribution_id))
     saved = next(s for s in store.versions(distribution_id) if s.version == version)
     return asdict(saved)
-
-
-def default_store_url(environ: Mapping[str, str] = os.environ) -> str:
-    """Beside the rest of the service's local state unless told otherwise."""
-    return environ.get(STORE_ENV) or str(state_dir() / "config-versions")
 
 
 def open_store(url: str) -> ConfigStore:

@@ -6,24 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioning.job_records import JobRecord
-
-NOTSTART, INPROGRESS, SUCCESS, FAILED, NONEED = (
-    "NOTSTART",
-    "INPROGRESS",
-    "SUCCESS",
-    "FAILED",
-    "NONEED",
-)
-CERTIFICATE_FAILURES = {"VALIDATION_TIMED_OUT", "FAILED", "REVOKED", "EXPIRED", "INACTIVE"}
+from provisioning.job_store import JobRecord
+from provisioning.lifecycle import CertificateStatus, JobStatus, Phase, Stage, item_failed
 
 
-def stage(total: int, done: int, failed: bool, started: bool) -> str:
+def stage(total: int, done: int, failed: bool, started: bool) -> Stage:
     if failed:
-        return FAILED
+        return Stage.FAILED
     if total and done >= total:
-        return SUCCESS
-    return INPROGRESS if started else NOTSTART
+        return Stage.SUCCESS
+    return Stage.INPROGRESS if started else Stage.NOTSTART
 
 
 def item_detail(item: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
@@ -47,31 +39,24 @@ def item_detail(item: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
 
 
 def job_status(record: JobRecord, outputs: dict[str, Any] | None) -> dict[str, Any]:
+    """Presentation only: every decision comes from the record and the
+    lifecycle rules."""
     items = [item_detail(i, record.item_errors) for i in (outputs or {}).get("items", [])]
     auto_creation, total = record.auto_creation, record.items
-    failed_job = record.phase == "failed"
+    failed_job = record.phase == Phase.FAILED
     certs_made = sum(1 for i in items if i["certificateArn"])
-    issued = sum(1 for i in items if i["certificateStatus"] == "ISSUED")
-    cert_failed = any(i["certificateStatus"] in CERTIFICATE_FAILURES or "error" in i for i in items)
+    issued = sum(1 for i in items if i["certificateStatus"] == CertificateStatus.ISSUED)
+    cert_failed = any(item_failed(i, record.item_errors) for i in items)
     dists = [i for i in items if i["distributionId"]]
-    started = record.phase != "queued"
+    started = record.phase != Phase.QUEUED
 
     cert_create = stage(total, certs_made, failed_job and certs_made < total, started)
     cert_validation = stage(total, issued, cert_failed, certs_made > 0)
     if auto_creation:
         dist_stage = stage(total, len(dists), failed_job or cert_failed, bool(dists))
     else:
-        dist_stage = NONEED
+        dist_stage = Stage.NONEED
     stages = (cert_create, cert_validation, dist_stage)
-    if FAILED in stages:
-        overall = FAILED
-    elif record.phase == "destroying":
-        overall = "DESTROYING"
-    elif all(s in (SUCCESS, NONEED) for s in stages):
-        overall = SUCCESS
-    else:
-        overall = INPROGRESS if started else "QUEUED"
-
     return {
         "jobId": record.jobId,
         "jobType": record.jobType,
@@ -90,13 +75,25 @@ def job_status(record: JobRecord, outputs: dict[str, Any] | None) -> dict[str, A
         "dcv_validation_msg": {
             r["name"]: {"type": r["type"], "value": r["value"]}
             for i in items
-            if i["certificateStatus"] == "PENDING_VALIDATION"
+            if i["certificateStatus"] == CertificateStatus.PENDING_VALIDATION
             for r in i["validationRecords"]
         },
-        "status": overall,
+        "status": overall(record, stages),
         "phase": record.phase,
         "items": items,
     }
+
+
+def overall(record: JobRecord, stages: tuple[Stage, Stage, Stage]) -> JobStatus:
+    """SUCCESS only once the job's last step has ended and recorded it: the
+    outputs may say everything is done while that step is still finishing."""
+    if Stage.FAILED in stages:
+        return JobStatus.FAILED
+    if record.phase == Phase.DESTROYING:
+        return JobStatus.DESTROYING
+    if record.phase == Phase.DONE and all(s in (Stage.SUCCESS, Stage.NONEED) for s in stages):
+        return JobStatus.SUCCESS
+    return JobStatus.QUEUED if record.phase == Phase.QUEUED else JobStatus.INPROGRESS
 
 
 def prompt(record: JobRecord) -> str:

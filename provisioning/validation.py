@@ -7,7 +7,6 @@ normalised, deterministic model the Pulumi program can consume directly.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from provisioning import names
 from provisioning.certificates import check_pem_item
-from provisioning.errors import Problem, RequestRejected
+from provisioning.errors import Problem, RequestRejected, excerpt
 from provisioning.request_model import (
     CnameItem,
     ExistingCfInfo,
@@ -68,26 +67,24 @@ class ValidRequest(BaseModel):
         return self.request.auto_creation
 
 
-def max_items() -> int:
-    return int(os.environ.get("SSL_SAAS_MAX_ITEMS", DEFAULT_MAX_ITEMS))
-
-
 def normalised_names(raw: list[tuple[str, str]], problems: list[Problem]) -> list[str]:
     """Normalises ``(location, name)`` pairs, dropping repeats (a published
-    example lists one alias twice) and recording every invalid name."""
-    kept: list[str] = []
+    example lists one alias twice) and recording every invalid name. Repeats
+    are found in a dict, in request order, so the cost stays linear however
+    many names a hostile request holds."""
+    kept: dict[str, None] = {}
     for where, value in raw:
         try:
             name = names.normalise(value)
         except names.InvalidName as error:
-            problems.append(Problem(where, f"{value!r} {error}"))
+            problems.append(Problem(where, f"{excerpt(value)} {error}"))
             continue
         issue = names.problem(name)
         if issue:
             problems.append(Problem(where, issue))
-        elif name not in kept:
-            kept.append(name)
-    return kept
+        else:
+            kept[name] = None
+    return list(kept)
 
 
 def check_name_count(where: str, found: list[str], problems: list[Problem]) -> None:
@@ -95,7 +92,7 @@ def check_name_count(where: str, found: list[str], problems: list[Problem]) -> N
         problems.append(
             Problem(
                 where,
-                f"{len(found)} distinct names; one certificate holds at most "
+                f"{len(found):,} distinct names; one certificate holds at most "
                 f"{MAX_NAMES_PER_CERTIFICATE} (ACM's limit); split them over several items",
             )
         )
@@ -155,7 +152,7 @@ def pem_items(
     return items
 
 
-def check_shape(options: Options, parsed: Parsed, problems: list[Problem]) -> None:
+def check_shape(options: Options, parsed: Parsed, limit: int, problems: list[Problem]) -> None:
     used, unused = ITEM_LISTS[options.acm_op]
     entries = parsed.items[used]
     if not parsed.sizes[used]:
@@ -164,13 +161,12 @@ def check_shape(options: Options, parsed: Parsed, problems: list[Problem]) -> No
         problems.append(
             Problem(unused, f"must be empty with acm_op {options.acm_op}; its items use {used}")
         )
-    limit = max_items()
     if parsed.sizes[used] > limit:
         problems.append(
             Problem(
                 used,
-                f"{parsed.sizes[used]} items; at most {limit} per request, so ACM and CloudFront "
-                "don't throttle the job; split the request",
+                f"{parsed.sizes[used]:,} items; at most {limit:,} per request, so ACM and "
+                "CloudFront don't throttle the job; split the request",
             )
         )
     if options.auto_creation:
@@ -188,8 +184,8 @@ def check_duplicates(items: list[Item], problems: list[Problem]) -> None:
     for item in items:
         for name in item.names:
             if name in owner:
-                message = f"{name!r} is also in {owner[name]}; each name may appear in one item"
-                problems.append(Problem(item.key, message))
+                message = f"is also in {owner[name]}; each name may appear in one item"
+                problems.append(Problem(item.key, f"{excerpt(name)} {message}"))
             else:
                 owner[name] = item.key
 
@@ -205,12 +201,16 @@ def normalised_request(request: SslRequest, items: list[Item]) -> SslRequest:
     return request.model_copy(update={"cnameList": cnames})
 
 
-def validate(data: Any, *, now: datetime | None = None) -> ValidRequest:
-    parsed = parse_request(data)
+def validate(
+    data: Any, *, max_items: int = DEFAULT_MAX_ITEMS, now: datetime | None = None
+) -> ValidRequest:
+    """The request as it will be acted on, or RequestRejected with every
+    problem; ``max_items`` is the service's setting (Settings.max_items)."""
+    parsed = parse_request(data, max_items)
     problems = parsed.problems
     options = parsed.options
     if options is not None:
-        check_shape(options, parsed, problems)
+        check_shape(options, parsed, max_items, problems)
     for_cloudfront = options is None or options.auto_creation
     items = cname_items(parsed.items["cnameList"], problems) + pem_items(
         parsed.items["pemList"], for_cloudfront, now or datetime.now(UTC), problems
@@ -221,5 +221,9 @@ def validate(data: Any, *, now: datetime | None = None) -> ValidRequest:
     return ValidRequest(request=normalised_request(parsed.request(), items), items=tuple(items))
 
 
-def validate_text(text: str | bytes, *, now: datetime | None = None) -> ValidRequest:
-    return validate(read_request_json(text), now=now)
+def validate_text(
+    text: str | bytes, *, max_items: int = DEFAULT_MAX_ITEMS, now: datetime | None = None
+) -> ValidRequest:
+    """``validate`` of a request body: any bytes give a ValidRequest or
+    RequestRejected, nothing else."""
+    return validate(read_request_json(text), max_items=max_items, now=now)

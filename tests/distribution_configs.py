@@ -4,7 +4,11 @@ engine round trip, so both check the same hand-written template.
 FULL uses every translatable field of the CloudFront API (the coverage test
 in test_distribution_translation.py fails when a field is added to the API
 and no configuration here sets it); the variants swap the parts FULL can
-only show one way, such as legacy caching and the certificate kind.
+only show one way, such as legacy caching and the certificate kind. The
+edge cases hold what CloudFront reports but pulumi-aws reads back
+differently or a clone can't keep (a disabled shield, an S3 origin without
+an identity, cookie-only logging, dedicated-IP serving); TEMPLATES is all of
+them, for the tests that must hold for every template.
 """
 
 from __future__ import annotations
@@ -252,7 +256,7 @@ def legacy_caching() -> dict[str, Any]:
     behavior.update(MinTTL=5, DefaultTTL=60, MaxTTL=600)
     config["ViewerCertificate"] = {
         "IAMCertificateId": "ASCAEXAMPLE",
-        "SSLSupportMethod": "vip",
+        "SSLSupportMethod": "sni-only",
         "MinimumProtocolVersion": "TLSv1.2_2019",
     }
     return config
@@ -270,8 +274,55 @@ def default_certificate() -> dict[str, Any]:
     return config
 
 
+def _origin(config: dict[str, Any], origin_id: str) -> dict[str, Any]:
+    return next(o for o in config["Origins"]["Items"] if o["Id"] == origin_id)
+
+
+def disabled_origin_shield() -> dict[str, Any]:
+    """FULL whose custom origin has its shield turned off, as CloudFront
+    reports it for an origin whose shield was disabled."""
+    config = copy.deepcopy(FULL)
+    _origin(config, "app")["OriginShield"] = {"Enabled": False}
+    return config
+
+
+def origin_access_control_only() -> dict[str, Any]:
+    """FULL whose S3 origin is reached through origin access control alone,
+    which CloudFront reports as an S3OriginConfig with an empty identity."""
+    config = copy.deepcopy(FULL)
+    _origin(config, "assets")["S3OriginConfig"] = {"OriginAccessIdentity": ""}
+    return config
+
+
+def cookie_only_logging() -> dict[str, Any]:
+    """FULL without (V1) logging but with cookies included, which CloudFront
+    applies to V2 logging: the console's way of turning on cookie logging."""
+    config = copy.deepcopy(FULL)
+    config["Logging"] = {"Enabled": False, "IncludeCookies": True, "Bucket": "", "Prefix": ""}
+    return config
+
+
+def dedicated_ip_certificate() -> dict[str, Any]:
+    """FULL served with an IAM certificate on dedicated IP addresses, which
+    allow no minimum protocol newer than TLSv1."""
+    config = copy.deepcopy(FULL)
+    config["ViewerCertificate"] = {
+        "IAMCertificateId": "ASCAEXAMPLE",
+        "SSLSupportMethod": "vip",
+        "MinimumProtocolVersion": "TLSv1",
+    }
+    return config
+
+
 VARIANTS: dict[str, Callable[[], dict[str, Any]]] = {
     "full": lambda: copy.deepcopy(FULL),
     "legacy-caching": legacy_caching,
     "default-certificate": default_certificate,
 }
+EDGE_CASES: dict[str, Callable[[], dict[str, Any]]] = {
+    "disabled-shield": disabled_origin_shield,
+    "oac-only-s3": origin_access_control_only,
+    "cookie-only-logging": cookie_only_logging,
+    "vip": dedicated_ip_certificate,
+}
+TEMPLATES: dict[str, Callable[[], dict[str, Any]]] = {**VARIANTS, **EDGE_CASES}

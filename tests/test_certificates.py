@@ -446,6 +446,108 @@ def test_every_problem_is_reported_at_once(two_intermediates: CA) -> None:
     assert "use the order 3, 1" in problems[-1].message
 
 
+# --- hostile input ---------------------------------------------------------
+
+
+def der_integer(value: int) -> bytes:
+    body = value.to_bytes(value.bit_length() // 8 + 1, "big")
+    return b"\x02" + der_length(len(body)) + body
+
+
+def der_length(length: int) -> bytes:
+    if length < 0x80:
+        return bytes([length])
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(octets)]) + octets
+
+
+def test_certificate_with_unreadable_names_is_refused(leaf: Leaf) -> None:
+    """cryptography reads extensions lazily, so a certificate that loads can
+    still fail when its names are asked for."""
+    ca, issued = private_ca(), leaf()
+    public_key = x509.load_pem_x509_certificate(issued.cert_pem.encode()).public_key()
+    broken_san = x509.UnrecognizedExtension(
+        x509.oid.ExtensionOID.SUBJECT_ALTERNATIVE_NAME, b"\x30\x03\x82\x05x"
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, NAMES[0])]))
+        .issuer_name(ca.intermediates[0].subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=1))
+        .add_extension(broken_san, critical=False)
+        .sign(ca.issuing_key, hashes.SHA256())
+    )
+    facts, problems = check(pem(cert), issued.key_pem, issued.chain_pem)
+    assert facts is None
+    assert problems == [Problem(CERT_AT, "is damaged: its names or public key can't be read")]
+
+
+def test_rsa_key_with_a_prime_of_one_is_refused(leaf: Leaf) -> None:
+    """OpenSSL loads it unchecked (we skip its slow check), and p = 1 would
+    divide by zero in the arithmetic that replaces the check."""
+    issued = leaf()
+    n = x509.load_pem_x509_certificate(issued.cert_pem.encode()).public_key().public_numbers().n
+    fields = b"".join(der_integer(v) for v in (0, n, 65537, 1, 1, n, 0, 0, 0))
+    key_der = b"\x30" + der_length(len(fields)) + fields
+    body = base64.encodebytes(key_der).decode()
+    key_pem = f"-----BEGIN RSA PRIVATE KEY-----\n{body}-----END RSA PRIVATE KEY-----\n"
+    problems = check(issued.cert_pem, key_pem, issued.chain_pem)[1]
+    assert problems == [Problem(KEY_AT, "is damaged: its private numbers don't fit its public key")]
+
+
+def test_long_chain_is_refused_without_ordering_it(leaf: Leaf) -> None:
+    """Ordering costs a signature check per pair of certificates."""
+    issued = leaf()
+    problems = check(issued.cert_pem, issued.key_pem, issued.chain_pem * 11)[1]
+    assert problems == [
+        Problem(CHAIN_AT, "holds 11 certificates; at most 10 intermediates are accepted")
+    ]
+
+
+def test_oversize_key_is_not_read_further(leaf: Leaf) -> None:
+    """Reading a huge key's numbers costs hours, so only its size is reported."""
+    issued, other = leaf(), leaf("rsa3072")
+    oversize = other.key_pem + "\n" * MAX_KEY_BYTES
+    problems = check(issued.cert_pem, oversize, issued.chain_pem)[1]
+    assert [p.location for p in problems] == [KEY_AT]
+    assert "ACM accepts at most 5,120 bytes" in problems[0].message
+
+
+@pytest.mark.parametrize("body", ["é", "\ud800", "MII\u0661"])
+def test_pem_bodies_that_are_not_base64_text_are_placeholders(body: str) -> None:
+    block = f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n"
+    key = f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n"
+    assert check(block, key, block)[1] == [
+        Problem(CERT_AT, "holds a placeholder, not a certificate"),
+        Problem(KEY_AT, "holds a placeholder, not a private key"),
+        Problem(CHAIN_AT, "holds a placeholder, not a certificate"),
+    ]
+
+
+def test_long_pem_labels_are_shortened(leaf: Leaf) -> None:
+    issued = leaf()
+    label = "A" * 1_000
+    block = f"-----BEGIN {label}-----\nMA==\n-----END {label}-----\n"
+    problems = check(block, issued.key_pem, issued.chain_pem)[1]
+    assert problems == [Problem(CERT_AT, f"is a {'A' * 40}… block, not a CERTIFICATE")]
+
+
+def test_unclosed_pem_blocks_cost_linear_time(leaf: Leaf) -> None:
+    """Each BEGIN without an END used to rescan the rest of the text: this
+    field took hours."""
+    issued = leaf()
+    unclosed = "-----BEGIN CERTIFICATE-----\n" * 70_000
+    problems = check(unclosed, issued.key_pem, issued.chain_pem)[1]
+    assert problems == [
+        Problem(
+            CERT_AT, "holds no PEM block (-----BEGIN ...-----); it must hold the leaf certificate"
+        )
+    ]
+
+
 # --- key material never leaks -----------------------------------------------
 
 

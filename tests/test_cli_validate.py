@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).parent.parent
 REQUESTS = REPO / "requests"
 
@@ -65,3 +67,23 @@ def test_working_import_redacts_pem_bodies() -> None:
     assert "BEGIN CERTIFICATE" not in result.stdout
     key = json.loads(path.read_text())["pemList"][0]["PrivateKeyPem"]
     assert key.splitlines()[1] not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[]", "the body must be a JSON object holding a request, not a list"),
+        ("null", "the body must be a JSON object holding a request, not null"),
+        ("1e999999", "the body holds the number '1e999999', too large for any request value"),
+        ("[" * 100_000, "the body is nested too deeply to read"),
+    ],
+)
+def test_body_that_is_no_request_exits_2_with_a_message(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    path = tmp_path / "request.json"
+    path.write_text(body)
+    result = run(path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{path}: {message}")
+    assert "Traceback" not in result.stderr + result.stdout

@@ -11,7 +11,8 @@ import boto3
 import pytest
 
 from provisioning.errors import RequestRejected
-from provisioning.job_spec import minimum_protocol_version, resolve_sources
+from provisioning.job_spec import resolve_sources
+from provisioning.settings import ConfigurationError, Settings, load
 from provisioning.source_config import cloudfront_client, open_store
 from provisioning.validation import validate
 
@@ -101,10 +102,12 @@ def test_without_auto_creation_no_template_is_touched(aws: str, tmp_path: Path) 
 
 
 def test_minimum_protocol_version_must_be_a_cloudfront_policy() -> None:
-    assert minimum_protocol_version(None) == "TLSv1.2_2021"
-    assert minimum_protocol_version("TLSv1.2_2025") == "TLSv1.2_2025"
-    with pytest.raises(RequestRejected, match="allowed: SSLv3, TLSv1"):
-        minimum_protocol_version("TLS1.2")
+    assert Settings().minimum_protocol_version == "TLSv1.2_2021"
+    assert load(minimum_protocol_version="TLSv1.2_2025").minimum_protocol_version == "TLSv1.2_2025"
+    with pytest.raises(
+        ConfigurationError, match=r"SSL_SAAS_MINIMUM_PROTOCOL_VERSION: .*allowed: SSLv3, TLSv1,"
+    ):
+        load(minimum_protocol_version="TLS1.2")
 
 
 def test_a_refused_request_saves_no_version(aws: str, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pulumi
 import pytest
 
 from provisioning import program
+from provisioning.job_inputs import job_inputs, private_keys
 from provisioning.job_spec import JobSpec, Source
 from provisioning.validation import validate, validate_text
 
@@ -109,13 +111,24 @@ def mocks() -> Recorder:
 
 
 def spec(
-    request: Any, issued: frozenset[str] = frozenset(), template: dict[str, Any] = TEMPLATE
+    request: Any,
+    issued: frozenset[str] = frozenset(),
+    template: dict[str, Any] = TEMPLATE,
+    minimum: str = "TLSv1.2_2021",
 ) -> JobSpec:
     valid = validate(request) if isinstance(request, dict) else request
     sources = {
         item.key: Source("E195R1W5GIVPF5", 4, template) for item in valid.items if item.source
     }
-    return JobSpec(job_id="job-1", request=valid, sources=sources, issued=issued)
+    pins = {key: source.pin for key, source in sources.items()}
+    inputs = job_inputs(valid, pins, minimum, datetime.now(UTC))
+    return JobSpec(
+        job_id="job-1",
+        inputs=inputs,
+        sources=sources,
+        keys=private_keys(valid),
+        issued=issued,
+    )
 
 
 def run(job: JobSpec) -> dict[str, Any]:
@@ -249,8 +262,8 @@ def test_import_makes_certificate_and_distribution_together_with_the_key_secret(
 
 @pulumi.runtime.test
 async def test_private_key_is_a_secret(mocks: Recorder) -> None:
-    valid = validate_text((REQUESTS / "import-one-working.json").read_bytes())
-    cert = program.certificate(spec(valid), valid.items[0])
+    job = spec(validate_text((REQUESTS / "import-one-working.json").read_bytes()))
+    cert = program.certificate(job, job.inputs.items[0])
     assert await cert.private_key.is_secret()
     assert not await cert.certificate_body.is_secret()
 

@@ -405,6 +405,52 @@ def test_distribution_changes_update_in_place(stub: Stub, change: Props, path: s
     assert path in response.detailedDiff
 
 
+APP_ORIGIN: Props = DISTRIBUTION["origins"][0]
+S3_ORIGIN: Props = {"originId": "s3", "domainName": "bucket.s3.amazonaws.com"}
+TWO_ORIGINS: Props = {**DISTRIBUTION, "origins": [APP_ORIGIN, S3_ORIGIN]}
+DISABLED_SHIELD = {"originShield": {"enabled": False}}
+DISABLED_SHIELD_IN_REGION = {"originShield": {"enabled": False, "originShieldRegion": "us-east-2"}}
+EMPTY_IDENTITY = {"s3OriginConfig": {"originAccessIdentity": ""}}
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [
+        [{**APP_ORIGIN, **DISABLED_SHIELD}, S3_ORIGIN],
+        [APP_ORIGIN, {**S3_ORIGIN, **EMPTY_IDENTITY}],
+    ],
+    ids=["disabled-shield", "empty-s3-origin-config"],
+)
+def test_block_of_zero_values_differs_from_no_block(stub: Stub, origins: list[Props]) -> None:
+    """Terraform counts blocks, so one whose fields are all unset is still a
+    change from none: how a clone still carrying a disabled shield shows once
+    a refresh has read the shield back as none."""
+    response = diff(stub, DIST, TWO_ORIGINS, {**DISTRIBUTION, "origins": origins})
+    assert list(response.diffs) == ["origins"]
+    assert list(response.replaces) == []
+
+
+def test_empty_values_and_the_order_of_sets_are_no_change(stub: Stub) -> None:
+    new = {
+        **TWO_ORIGINS,
+        "origins": [S3_ORIGIN, APP_ORIGIN],
+        "tags": {},
+        "defaultRootObject": "",
+        "customErrorResponses": [],
+    }
+    assert diff(stub, DIST, TWO_ORIGINS, new).changes == provider_pb2.DiffResponse.DIFF_NONE
+
+
+def test_order_of_ordered_cache_behaviors_is_a_change(stub: Stub) -> None:
+    """Terraform's ordered_cache_behavior is a list, unlike its sets."""
+    behaviors = [
+        {**DISTRIBUTION["defaultCacheBehavior"], "pathPattern": path} for path in ("/a/*", "/b/*")
+    ]
+    old = {**DISTRIBUTION, "orderedCacheBehaviors": behaviors}
+    new = {**DISTRIBUTION, "orderedCacheBehaviors": behaviors[::-1]}
+    assert list(diff(stub, DIST, old, new).diffs) == ["orderedCacheBehaviors"]
+
+
 # ---- certificates against moto -------------------------------------------------------------
 
 
@@ -592,6 +638,93 @@ def test_update_of_a_missing_distribution_reports_the_aws_error(aws: str, stub: 
         )
     )
     assert "NoSuchDistribution" in error.details()
+
+
+def refresh_then_diff(stub: Stub, props: Props) -> tuple[Props, provider_pb2.DiffResponse]:
+    """Creates the distribution, refreshes it and diffs the same program
+    against what the refresh stored, as ``pulumi refresh`` then ``pulumi
+    preview`` do; returns the refreshed inputs and the diff."""
+    inputs, created = create(stub, DIST, props)
+    refreshed = read(stub, DIST, created.id, inputs, created.properties)
+    drift = stub.Diff(
+        provider_pb2.DiffRequest(
+            id=created.id,
+            urn=DIST,
+            olds=refreshed.properties,
+            old_inputs=refreshed.inputs,
+            news=inputs,
+        )
+    )
+    return from_struct(refreshed.inputs), drift
+
+
+@pytest.mark.parametrize(
+    ("origins", "dropped"),
+    [
+        ([{**APP_ORIGIN, **DISABLED_SHIELD}, S3_ORIGIN], "originShield"),
+        ([{**APP_ORIGIN, **DISABLED_SHIELD_IN_REGION}, S3_ORIGIN], "originShield"),
+        ([APP_ORIGIN, {**S3_ORIGIN, **EMPTY_IDENTITY}], "s3OriginConfig"),
+    ],
+    ids=["disabled-shield", "disabled-shield-with-region", "empty-s3-identity"],
+)
+def test_refresh_drops_what_terraform_drops_from_an_origin(
+    aws: str, stub: Stub, origins: list[Props], dropped: str
+) -> None:
+    """Read sets what Terraform's Read sets, so an input Terraform drops is a
+    change on the next update here as against AWS, where it would update the
+    clone again after every refresh."""
+    props = distribution("arn:x", ["a.example.com"], origins=origins)
+    refreshed, drift = refresh_then_diff(stub, props)
+    assert [dropped in o for o in refreshed["origins"]] == [False, False]
+    assert list(drift.diffs) == ["origins"]
+
+
+def test_refresh_drops_logging_without_bucket_or_cookies(aws: str, stub: Stub) -> None:
+    props = distribution("arn:x", ["a.example.com"], loggingConfig={"includeCookies": False})
+    refreshed, drift = refresh_then_diff(stub, props)
+    assert refreshed["loggingConfig"] is None
+    assert list(drift.diffs) == ["loggingConfig"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {
+            "origins": [
+                {**APP_ORIGIN, "originShield": {"enabled": True, "originShieldRegion": "us-east-2"}}
+            ]
+        },
+        {
+            "origins": [
+                APP_ORIGIN,
+                {
+                    **S3_ORIGIN,
+                    "s3OriginConfig": {
+                        "originAccessIdentity": "origin-access-identity/cloudfront/E1"
+                    },
+                },
+            ]
+        },
+        {"origins": [APP_ORIGIN, {**S3_ORIGIN, "originAccessControlId": "oac-1"}]},
+        {"loggingConfig": {"includeCookies": True}},
+        {"loggingConfig": {"bucket": "logs.s3.amazonaws.com", "prefix": "cdn/"}},
+    ],
+    ids=["enabled-shield", "s3-identity", "access-control-only", "cookie-only-logging", "logging"],
+)
+def test_refresh_keeps_what_terraform_keeps(aws: str, stub: Stub, change: Props) -> None:
+    _, drift = refresh_then_diff(stub, distribution("arn:x", ["a.example.com"], **change))
+    assert drift.changes == provider_pb2.DiffResponse.DIFF_NONE, list(drift.diffs)
+
+
+def test_cookie_only_logging_includes_cookies_with_logging_off(aws: str, stub: Stub) -> None:
+    """pulumi-aws enables logging exactly when a bucket is given."""
+    _, created = create(
+        stub, DIST, distribution("arn:x", [], loggingConfig={"includeCookies": True})
+    )
+    config = cloudfront().get_distribution_config(Id=created.id)["DistributionConfig"]
+    logging = config["Logging"]
+    assert (logging["Enabled"], logging["IncludeCookies"], logging["Bucket"]) == (False, True, "")
+    assert from_struct(created.properties)["loggingV1Enabled"] is False
 
 
 # ---- the wire <-> API translation ----------------------------------------------------------
@@ -831,3 +964,26 @@ def test_terraform_quirks_are_kept_in_the_request() -> None:
         "ref",
     )
     assert with_error_page["CustomErrorResponses"]["Items"][0]["ResponseCode"] == "200"
+
+
+@pytest.mark.parametrize("props", [EVERY_FIELD, LEGACY_CACHING], ids=["every-field", "legacy"])
+def test_refresh_of_every_field_shows_no_drift(aws: str, stub: Stub, props: Props) -> None:
+    """moto keeps only part of a configuration; Read puts back what it drops
+    as it was last written, so only drift moto can see, or what Terraform
+    drops, shows as a change."""
+    refreshed, drift = refresh_then_diff(stub, props)
+    assert drift.changes == provider_pb2.DiffResponse.DIFF_NONE, list(drift.diffs)
+    vpc = next(o for o in refreshed["origins"] if o["originId"] == "vpc")
+    assert vpc["vpcOriginConfig"]["vpcOriginId"] == "vo-1"
+
+
+def test_moto_drops_what_read_puts_back(aws: str, stub: Stub) -> None:
+    """The other side of the test above: without Read's help these would
+    read back as drift."""
+    _, created = create(stub, DIST, EVERY_FIELD)
+    config = cloudfront().get_distribution_config(Id=created.id)["DistributionConfig"]
+    origins = {o["Id"]: o for o in config["Origins"]["Items"]}
+    assert "VpcOriginConfig" not in origins["vpc"]
+    assert "S3OriginConfig" not in origins["s3"]
+    assert "OriginAccessControlId" not in origins["custom"]
+    assert config["DefaultCacheBehavior"]["LambdaFunctionAssociations"] == {"Quantity": 0}

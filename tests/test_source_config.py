@@ -12,7 +12,6 @@ import boto3
 import pytest
 
 from provisioning.source_config import (
-    STORE_ENV,
     ConfigStore,
     LocalStore,
     S3Store,
@@ -20,13 +19,11 @@ from provisioning.source_config import (
     UnknownDistribution,
     UnknownVersion,
     cloudfront_client,
-    default_store_url,
     fetch,
     list_versions,
     open_store,
     save_current,
 )
-from provisioning.state import state_dir
 
 DISTRIBUTION = "E2TEMPLATE"
 
@@ -194,11 +191,6 @@ def test_open_store_picks_the_implementation_by_scheme(tmp_path: Path) -> None:
     assert local.root == tmp_path
     with pytest.raises(SourceConfigError, match="names no bucket"):
         open_store("s3:///prefix")
-
-
-def test_default_store_location_comes_from_the_environment() -> None:
-    assert default_store_url({}) == str(state_dir() / "config-versions")
-    assert default_store_url({STORE_ENV: "s3://bucket/versions"}) == "s3://bucket/versions"
 
 
 def _save_all(root: str, comments: list[str], start: Any, results: Any) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from provisioning.job_records import JobRecord
+from provisioning.job_store import JobRecord
 from provisioning.status import job_status
 
 
@@ -18,7 +18,6 @@ def record(**changes: Any) -> JobRecord:
         job_input={"acm_op": "create", "auto_creation": True, "cnameList": []},
         items=2,
         auto_creation=True,
-        minimumProtocolVersion="TLSv1.2_2021",
         phase="waiting",
     )
     return base.model_copy(update=changes)

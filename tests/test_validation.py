@@ -157,7 +157,7 @@ def test_config_version_id_positive_integer_accepted(version: Any) -> None:
     assert valid.items[0].source.config_version_id == 3
 
 
-@pytest.mark.parametrize("version", [0, -1, "0", "one", 1.5, True])
+@pytest.mark.parametrize("version", [0, -1, "0", "one", 1.5, True, "\u00b2", "\u0661"])
 def test_config_version_id_other_values_refused(version: Any) -> None:
     found = problems(create_request(cname("a.example.com", config_version_id=version)))
     assert "cnameList[0].existing_cf_info.config_version_id" in found
@@ -223,6 +223,8 @@ def test_published_duplicate_alias_is_dropped() -> None:
         ("192.0.2.1", "IP address"),
         ("2001:db8::1", "IP address"),
         ("example.123", "numeric"),
+        ("bü cher.example.com", "disallowed codepoint, U+0020 at position 3 of its label"),
+        ("b\u00fc\u200dcher.example.com", "U+200D at position 3"),
     ],
 )
 def test_invalid_names_refused(name: str, reason: str) -> None:
@@ -235,6 +237,14 @@ def test_invalid_names_refused(name: str, reason: str) -> None:
 )
 def test_valid_names_accepted(name: str) -> None:
     assert name in validate(create_request(cname("good.example.com", name))).items[0].names
+
+
+def test_name_problems_quote_only_a_short_excerpt() -> None:
+    long_label = "ü" + "x" * 300
+    found = problems(create_request(cname("good.example.com", f"{long_label}.example.com")))
+    assert found["cnameList[0].sanList[0]"] == (
+        f"{('ü' + 'x' * 39 + '…')!r} is 313 characters long; at most 253 are allowed"
+    )
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -262,10 +272,10 @@ def test_at_most_100_items_by_default() -> None:
     assert "101 items; at most 100" in found["cnameList"]
 
 
-def test_item_limit_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SSL_SAAS_MAX_ITEMS", "2")
-    found = problems(create_request(*[cname(f"n{i}.example.com") for i in range(3)]))
-    assert "at most 2" in found["cnameList"]
+def test_item_limit_is_configurable() -> None:
+    with pytest.raises(RequestRejected) as caught:
+        validate(create_request(*[cname(f"n{i}.example.com") for i in range(3)]), max_items=2)
+    assert "3 items; at most 2" in caught.value.problems[0].message
 
 
 def test_at_most_100_names_per_certificate() -> None:

@@ -8,6 +8,12 @@ origin config gets an empty S3 config, logging is sent disabled rather than
 left out, the response code of an error page is a string), so a program that
 works against the sandbox sends AWS the request pulumi-aws would send.
 
+The way back (``from_api``) drops what Terraform's Read drops, so that an
+input Terraform would not find again after a refresh shows up here as the
+same change it would cause against AWS: a disabled origin shield, an S3
+origin config without an origin access identity, logging that neither has a
+bucket nor includes cookies.
+
 Values here are plain: the provider strips secret wrappers before calling in.
 """
 
@@ -20,8 +26,10 @@ Props = dict[str, Any]
 
 HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
 
-# Terraform declares these lists as TypeList; every other list of the schema is
-# a set, so their order carries no meaning and must not cause a diff.
+# Terraform declares these lists as TypeList; every other list of the schema
+# (origins, origin groups, aliases, error responses, methods, associations,
+# headers, ...) is a TypeSet, compared as a set: its order carries no meaning
+# and must not cause a diff.
 ORDERED_LISTS = frozenset(
     {
         "orderedCacheBehaviors",
@@ -31,6 +39,11 @@ ORDERED_LISTS = frozenset(
         "trustedSigners",
     }
 )
+
+# Terraform's TypeMap attributes: an empty map reads back as no map. Every
+# other object in the properties is a nested block (a MaxItems 1 list in
+# Terraform), which is there or not whatever its fields hold.
+MAPS = frozenset({"tags", "tagsAll"})
 
 # Optional+Computed properties: leaving one out of the program keeps the value
 # it had, as Terraform's planner does, instead of removing it.
@@ -321,10 +334,13 @@ def _error_response_to_api(response: Props) -> Props:
 
 
 def _logging_to_api(logging: Props | None) -> Props:
+    """Terraform enables (V1) logging exactly when ``logging_config`` names a
+    bucket; a block with ``include_cookies`` alone sets CloudFront's cookie
+    flag, which also applies to V2 logging, with V1 logging off."""
     if not logging:
         return {"Enabled": False, "IncludeCookies": False, "Bucket": "", "Prefix": ""}
     return {
-        "Enabled": True,
+        "Enabled": bool(logging.get("bucket")),
         "IncludeCookies": bool(logging.get("includeCookies")),
         "Bucket": logging.get("bucket") or "",
         "Prefix": logging.get("prefix") or "",
@@ -390,10 +406,14 @@ def from_api(config: Props) -> Props:
         ],
         "viewerCertificate": _viewer_certificate_from_api(config.get("ViewerCertificate") or {}),
     }
+    # Terraform sets comment only when it isn't empty.
     if config.get("Comment"):
         props["comment"] = config["Comment"]
     logging = config.get("Logging") or {}
-    if logging.get("Enabled"):
+    # Terraform's Read keeps logging_config when V1 logging is enabled or
+    # cookies are included, and sets no block otherwise: disabled logging
+    # without cookies reads back as no logging_config at all.
+    if logging.get("Enabled") or logging.get("IncludeCookies"):
         props["loggingConfig"] = {
             "bucket": logging.get("Bucket") or "",
             "includeCookies": bool(logging.get("IncludeCookies")),
@@ -469,11 +489,16 @@ def _origin_from_api(api: Props) -> Props:
                 "OriginKeepaliveTimeout": "originKeepaliveTimeout",
             },
         )
+    # Terraform's flattenOrigin sets origin_shield only when the shield is
+    # enabled: a disabled one reads back as no origin_shield block.
     shield = api.get("OriginShield")
     if shield and shield.get("Enabled"):
         origin["originShield"] = _copy(
             shield, {"Enabled": "enabled", "OriginShieldRegion": "originShieldRegion"}
         )
+    # ... and s3_origin_config only when its origin access identity isn't
+    # empty: the empty config of an S3 origin using origin access control (or
+    # of a bare origin) reads back as no s3_origin_config block.
     s3 = api.get("S3OriginConfig")
     if s3 and s3.get("OriginAccessIdentity"):
         origin["s3OriginConfig"] = {"originAccessIdentity": s3["OriginAccessIdentity"]}

@@ -3,9 +3,10 @@
 The engine attaches to it through ``PULUMI_DEBUG_PROVIDERS=aws:<port>``. It
 serves the two resource types the product uses, ACM certificates and
 CloudFront distributions, with boto3 (against moto in the sandbox), and
-decides replace versus update, fills defaults and keeps secrets the way
-pulumi-aws (the bridged Terraform AWS provider) does, so a program that
-behaves here behaves the same with the real plugin against AWS.
+decides replace versus update, fills defaults, keeps secrets and reads
+resources back on refresh the way pulumi-aws (the bridged Terraform AWS
+provider) does, so a program that behaves here behaves the same with the
+real plugin against AWS.
 
 One process serves every engine and every provider instance that attaches, so
 provider configuration is kept per gRPC connection: each provider instance the
@@ -15,6 +16,7 @@ connection of the provider that owns the resource.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -139,14 +141,27 @@ def scrub(text: str) -> str:
 # ---- diffing -------------------------------------------------------------------------------
 
 
-def canonical(value: Any, ordered: frozenset[str], key: str = "") -> Any:
-    """Terraform's SDK treats zero values as unset and sets as unordered;
-    comparing canonical forms gives its notion of "changed"."""
+def canonical(
+    value: Any, ordered: frozenset[str], key: str = "", maps: frozenset[str] | None = None
+) -> Any:
+    """The value as Terraform's SDK compares it; equal canonical forms mean
+    "unchanged".
+
+    - The SDK reads an unset string, number or bool as "", 0 or false, and an
+      unset list, set or map as empty, so zero values and empty collections
+      are the same as leaving the property out.
+    - Every list not named in ``ordered`` is a set: its order doesn't count.
+    - With ``maps`` given, objects are nested blocks, except the map
+      properties ``maps`` names: Terraform counts blocks, so a block whose
+      fields all hold zero values still differs from no block (a disabled
+      origin shield is not the absent one Terraform reads back). Without
+      ``maps``, an object of zero values counts as unset too.
+    """
     if isinstance(value, dict):
-        out = {k: c for k, v in value.items() if (c := canonical(v, ordered, k)) is not None}
-        return out or None
+        out = {k: c for k, v in value.items() if (c := canonical(v, ordered, k, maps)) is not None}
+        return out if out or (maps is not None and key not in maps) else None
     if isinstance(value, list):
-        items = [c for v in value if (c := canonical(v, ordered)) is not None]
+        items = [c for v in value if (c := canonical(v, ordered, "", maps)) is not None]
         if not items:
             return None
         if key in ordered:
@@ -223,10 +238,13 @@ def compare(
     replace_keys: frozenset[str],
     ordered: frozenset[str],
     ignore: frozenset[str] = frozenset(),
+    maps: frozenset[str] | None = None,
 ) -> Change:
+    """``maps`` as for ``canonical``: given, objects are compared as blocks."""
     change = Change()
     for key in sorted((set(old) | set(new)) - ignore):
-        before, after = canonical(old.get(key), ordered, key), canonical(new.get(key), ordered, key)
+        before = canonical(old.get(key), ordered, key, maps)
+        after = canonical(new.get(key), ordered, key, maps)
         if before == after:
             continue
         change.diffs.append(key)
@@ -699,7 +717,12 @@ def check_distribution(props: Props) -> tuple[Props, list[provider_pb2.CheckFail
 def diff_distribution(old_inputs: Props, news: Props, ignore: frozenset[str]) -> Change:
     news = inherit_all(news, old_inputs, wire.COMPUTED_INPUTS)
     return compare(
-        old_inputs, news, replace_keys=frozenset(), ordered=wire.ORDERED_LISTS, ignore=ignore
+        old_inputs,
+        news,
+        replace_keys=frozenset(),
+        ordered=wire.ORDERED_LISTS,
+        ignore=ignore,
+        maps=wire.MAPS,
     )
 
 
@@ -741,9 +764,12 @@ def create_distribution(props: Props, settings: Settings, timeout: float) -> Pro
     return distribution_outputs(distribution_id, props, settings)
 
 
-def fetch_distribution(distribution_id: str, settings: Settings) -> tuple[Props, Props] | None:
+def fetch_distribution(
+    distribution_id: str, settings: Settings, written: Props | None = None
+) -> tuple[Props, Props] | None:
     """What AWS reports: the inputs the distribution stands for, and the
-    computed outputs; None once the distribution is gone."""
+    computed outputs; None once the distribution is gone. ``written`` is the
+    configuration last sent, for what moto drops (see ``as_aws_holds``)."""
     cloudfront = _cloudfront()
     try:
         response = cloudfront.get_distribution(Id=distribution_id)
@@ -752,13 +778,81 @@ def fetch_distribution(distribution_id: str, settings: Settings) -> tuple[Props,
             return None
         raise
     distribution = response["Distribution"]
+    config = distribution["DistributionConfig"]
+    if written is not None:
+        config = as_aws_holds(config, written)
     listed = cloudfront.list_tags_for_resource(Resource=distribution["ARN"])["Tags"]
     live_tags = {t["Key"]: t.get("Value", "") for t in listed.get("Items") or []}
-    live = {
-        **wire.from_api(distribution["DistributionConfig"]),
-        "tags": own_tags(live_tags, settings),
-    }
+    live = {**wire.from_api(config), "tags": own_tags(live_tags, settings)}
     return live, wire.computed(distribution, str(response["ETag"]), live_tags)
+
+
+# The stand-in only ever talks to moto, whose model (5.2) drops these fields of
+# a DistributionConfig and reports empty associations for every behaviour.
+# AWS returns them as written, so Read takes them from the configuration last
+# written, and then reads the whole back as Terraform does: what Terraform's
+# Read drops (an empty S3 origin config, say) is dropped from them too.
+_MOTO_DROPS_FROM_ORIGINS = (
+    "S3OriginConfig",
+    "OriginAccessControlId",
+    "VpcOriginConfig",
+    "ResponseCompletionTimeout",
+)
+_MOTO_DROPS_FROM_CUSTOM_ORIGINS = ("IpAddressType", "OriginMtlsConfig")
+_MOTO_DROPS_FROM_BEHAVIORS = ("LambdaFunctionAssociations", "FunctionAssociations", "GrpcConfig")
+
+
+def _items_of(container: Props | None) -> list[Props]:
+    return list((container or {}).get("Items") or [])
+
+
+def _restore(live: Props, written: Props, names: tuple[str, ...]) -> None:
+    for name in names:
+        if name in written:
+            live[name] = written[name]
+        else:
+            live.pop(name, None)
+
+
+def as_aws_holds(live: Props, written: Props) -> Props:
+    """moto's report of a distribution with what moto drops put back as it
+    was written, matching origins by id and cache behaviours by path; what
+    moto does keep (every other field, and drift in it) comes from moto."""
+    config = copy.deepcopy(live)
+    sent_origins = {o["Id"]: o for o in _items_of(written.get("Origins"))}
+    for origin in _items_of(config.get("Origins")):
+        sent = sent_origins.get(origin["Id"])
+        if sent is None:
+            continue
+        _restore(origin, sent, _MOTO_DROPS_FROM_ORIGINS)
+        if origin.get("CustomOriginConfig") and sent.get("CustomOriginConfig"):
+            _restore(
+                origin["CustomOriginConfig"],
+                sent["CustomOriginConfig"],
+                _MOTO_DROPS_FROM_CUSTOM_ORIGINS,
+            )
+    if config.get("DefaultCacheBehavior") and written.get("DefaultCacheBehavior"):
+        _restore(
+            config["DefaultCacheBehavior"],
+            written["DefaultCacheBehavior"],
+            _MOTO_DROPS_FROM_BEHAVIORS,
+        )
+    sent_behaviors = {b.get("PathPattern"): b for b in _items_of(written.get("CacheBehaviors"))}
+    for behavior in _items_of(config.get("CacheBehaviors")):
+        sent = sent_behaviors.get(behavior.get("PathPattern"))
+        if sent is not None:
+            _restore(behavior, sent, _MOTO_DROPS_FROM_BEHAVIORS)
+    return config
+
+
+def last_written(old_inputs: Props, state: Props) -> Props | None:
+    """The DistributionConfig the stand-in sent for these inputs; None for a
+    distribution it holds no inputs of (one being imported)."""
+    if not old_inputs.get("defaultCacheBehavior"):
+        return None
+    return wire.to_api(
+        wire.with_defaults(old_inputs), caller_reference=str(state.get("callerReference", ""))
+    )
 
 
 def distribution_outputs(distribution_id: str, inputs: Props, settings: Settings) -> Props:
@@ -1087,7 +1181,7 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
             state_secrets |= _CERTIFICATE_SECRETS
             input_secrets |= _CERTIFICATE_SECRETS
         else:
-            found = fetch_distribution(request.id, settings)
+            found = fetch_distribution(request.id, settings, last_written(old_inputs, state))
             outputs = inputs = None
             if found:
                 live, computed = found

@@ -21,7 +21,7 @@ from moto.cloudfront.models import cloudfront_backends
 
 from provisioning.sandbox.environment import sandbox
 from provisioning.sandbox.moto_server import FAKE_CREDENTIALS
-from provisioning.source_config import open_store, save_current
+from provisioning.source_config import ConfigStore, LocalStore, S3Store, save_current
 
 # The published examples clone these; moto picks its own ids, so the
 # sandbox's templates are renamed to them inside moto.
@@ -31,6 +31,12 @@ ACCOUNT = "123456789012"
 # validation records had been published.
 VALIDATION_SECONDS = int(os.environ.get("MOTO_ACM_VALIDATION_WAIT", "5"))
 SANDBOX_API_KEY = "sandbox"
+REGION = "us-east-1"
+SHARED_STATE_BUCKET = "ssl-saas-sandbox-state"
+SHARED_TEMPLATE_BUCKET = "ssl-saas-sandbox-templates"
+SHARED_TEMPLATE_PREFIX = "versions"
+SHARED_JOB_TABLE = "ssl-saas-sandbox-jobs"
+SHARED_KEY_ALIAS = "alias/ssl-saas-sandbox"
 
 
 def template_config(name: str) -> dict[str, Any]:
@@ -104,17 +110,20 @@ def rename_distribution(old: str, new: str) -> None:
     backend.distributions[new] = distribution
 
 
-def create_templates(endpoint: str, state: Path) -> None:
-    """Creates the example templates and saves each as version 1, which the
-    first published example names."""
-    store = open_store(str(state / "config-versions"))
-    cloudfront = boto3.client(
-        "cloudfront",
+def moto_client(service: str, endpoint: str) -> Any:
+    return boto3.client(
+        service,
         endpoint_url=endpoint,
-        region_name="us-east-1",
+        region_name=REGION,
         aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     )
+
+
+def create_templates(endpoint: str, store: ConfigStore) -> None:
+    """Creates the example templates and saves each as version 1, which the
+    first published example names."""
+    cloudfront = moto_client("cloudfront", endpoint)
     for template_id in EXAMPLE_TEMPLATE_IDS:
         made = cloudfront.create_distribution(DistributionConfig=template_config(template_id))
         rename_distribution(made["Distribution"]["Id"], template_id)
@@ -126,7 +135,26 @@ def create_templates(endpoint: str, state: Path) -> None:
         )
 
 
-def run_in_sandbox(command: list[str], state: Path) -> int:
+def shared_services(endpoint: str) -> dict[str, str]:
+    """Several instances' shared state, all in moto: the Pulumi backend and
+    the template versions in S3, jobs in DynamoDB, secrets under a KMS key."""
+    s3 = moto_client("s3", endpoint)
+    for bucket in (SHARED_STATE_BUCKET, SHARED_TEMPLATE_BUCKET):
+        s3.create_bucket(Bucket=bucket)
+    kms = moto_client("kms", endpoint)
+    key = kms.create_key(Description="ssl-saas sandbox secrets")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=SHARED_KEY_ALIAS, TargetKeyId=key)
+    return {
+        "PULUMI_BACKEND_URL": f"s3://{SHARED_STATE_BUCKET}?region={REGION}&use_path_style=true",
+        "SSL_SAAS_CONFIG_STORE": f"s3://{SHARED_TEMPLATE_BUCKET}/{SHARED_TEMPLATE_PREFIX}",
+        "SSL_SAAS_JOB_STORE": f"dynamodb://{SHARED_JOB_TABLE}",
+        "SSL_SAAS_SECRETS_PROVIDER": f"awskms://{SHARED_KEY_ALIAS}?region={REGION}",
+    }
+
+
+def run_in_sandbox(command: list[str], state: Path, *, shared: bool = False) -> int:
+    """With ``shared``, no state directory is shared: each instance's
+    SSL_SAAS_STATE_DIR holds only its own throw-away step workspaces."""
     state.mkdir(parents=True, exist_ok=True)
     moto.settings.ACM_VALIDATION_WAIT = VALIDATION_SECONDS
     with sandbox(state / "pulumi") as box:
@@ -138,9 +166,18 @@ def run_in_sandbox(command: list[str], state: Path) -> int:
             "SSL_SAAS_STACK_CONFIG": json.dumps(box.stack_config),
             "SSL_SAAS_API_KEY": os.environ.get("SSL_SAAS_API_KEY", SANDBOX_API_KEY),
         }
-        create_templates(box.endpoint, state)
+        if shared:
+            env |= shared_services(box.endpoint)
+            env.pop("PULUMI_CONFIG_PASSPHRASE")
+        store: ConfigStore = (
+            S3Store(moto_client("s3", box.endpoint), SHARED_TEMPLATE_BUCKET, SHARED_TEMPLATE_PREFIX)
+            if shared
+            else LocalStore(state / "config-versions")
+        )
+        create_templates(box.endpoint, store)
         print(
-            f"sandbox: AWS is moto at {box.endpoint}; state in {state}; requested certificates "
+            f"sandbox: AWS is moto at {box.endpoint}; state in "
+            f"{'moto (S3, DynamoDB, KMS)' if shared else state}; requested certificates "
             f"are issued after {VALIDATION_SECONDS} s",
             file=sys.stderr,
         )

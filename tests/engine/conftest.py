@@ -4,7 +4,6 @@ account for each test, and a fresh service state for tests that run jobs."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -12,11 +11,15 @@ from pathlib import Path
 
 import moto.settings
 import pytest
+from pydantic import SecretStr
 
-from provisioning.sandbox.environment import SandboxEnv, sandbox
+from provisioning.sandbox.environment import PASSPHRASE, SandboxEnv, sandbox
 from provisioning.sandbox.moto_server import reset
 from provisioning.sandbox.pulumi_cli import matching_binary, sdk_version
 from provisioning.sandbox.session import create_templates
+from provisioning.service import Service
+from provisioning.settings import Settings
+from provisioning.source_config import LocalStore
 from tests.engine.jobs_helpers import API_KEY
 
 
@@ -47,21 +50,32 @@ def engine(sandbox_env: SandboxEnv) -> SandboxEnv:
 
 
 @pytest.fixture
-def service(engine: SandboxEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh service state (jobs, stacks, template versions) and the
-    example templates in an empty moto; returns the state directory."""
-    state_dir = tmp_path / "state"
+def settings(engine: SandboxEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """A fresh service state (jobs, stacks, template versions) on local
+    defaults, and the example templates in an empty moto. Only AWS's and the
+    engine's own variables are set in the environment; the service's
+    configuration is this object."""
     env = {
         **engine.env,
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), engine.env["PATH"]]),
-        "SSL_SAAS_STATE_DIR": str(state_dir),
-        "PULUMI_BACKEND_URL": (state_dir / "pulumi").as_uri(),
-        "SSL_SAAS_STACK_CONFIG": json.dumps(engine.stack_config),
-        "SSL_SAAS_API_KEY": API_KEY,
-        "SSL_SAAS_POLL_SECONDS": "1",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(moto.settings, "ACM_VALIDATION_WAIT", 2)
-    create_templates(engine.endpoint, state_dir)
-    return state_dir
+    state_dir = tmp_path / "state"
+    made = Settings(
+        state_dir=state_dir,
+        backend_url=(state_dir / "pulumi").as_uri(),
+        passphrase=SecretStr(PASSPHRASE),
+        api_key=SecretStr(API_KEY),
+        poll_seconds=1,
+        lease_seconds=6,
+        stack_config=engine.stack_config,
+    )
+    create_templates(engine.endpoint, LocalStore(Path(made.config_store_url)))
+    return made
+
+
+@pytest.fixture
+def service(settings: Settings) -> Service:
+    return Service.start(settings)

@@ -13,7 +13,7 @@ import boto3
 
 from provisioning import jobs
 from provisioning.sandbox.moto_server import FAKE_CREDENTIALS
-from provisioning.worker import Supervisor
+from provisioning.supervisor import Supervisor
 
 REPO = Path(__file__).resolve().parents[2]
 REQUESTS = REPO / "requests"
@@ -45,12 +45,14 @@ def drive(job_id: str, supervisor: Supervisor, want: str, timeout: float = 180) 
     deadline = time.time() + timeout
     while time.time() < deadline:
         supervisor.tick()
-        job = jobs.status(job_id)
+        job = jobs.status(supervisor.service, job_id)
         if job["status"] == want and not supervisor.busy(job_id):
             return job
         assert job["status"] != "FAILED", job["promptInfo"]
         time.sleep(0.5)
-    raise AssertionError(f"job {job_id} did not reach {want}: {jobs.status(job_id)}")
+    raise AssertionError(
+        f"job {job_id} did not reach {want}: {jobs.status(supervisor.service, job_id)}"
+    )
 
 
 def comparable(config: dict[str, Any]) -> dict[str, Any]:

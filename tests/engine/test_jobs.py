@@ -20,23 +20,28 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from pydantic import SecretStr
 
-from provisioning import job_records, jobs, stacks, state
+from provisioning import jobs, stacks
 from provisioning.api import create_app
+from provisioning.backend import lock_prefix, stack_outputs
+from provisioning.job_store import INPUTS, SEALED_KEYS, STACK_CONFIG, JobRecord, Lease
+from provisioning.lifecycle import Phase
 from provisioning.sandbox.moto_server import free_port
 from provisioning.sandbox.test_material import issue
-from provisioning.worker import Supervisor
+from provisioning.service import Service
+from provisioning.supervisor import Supervisor
 from tests.engine.jobs_helpers import API_KEY, REPO, REQUESTS, TEMPLATE, aws, comparable, drive
 
 pytestmark = pytest.mark.engine
 
 
 @pytest.fixture
-def api(service: Path) -> Iterator[str]:
+def api(service: Service) -> Iterator[str]:
     """The HTTP shim on a loopback port, with its watcher polling each second."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -69,7 +74,7 @@ def poll(http: httpx.Client, job_id: str, want: str, timeout: float = 180) -> di
     raise AssertionError(f"job {job_id} did not reach {want}")
 
 
-def test_published_client_sees_success_then_deletes_everything(api: str) -> None:
+def test_published_client_sees_success_then_deletes_everything(api: str, service: Service) -> None:
     headers = {"x-api-key": API_KEY}
     with httpx.Client(base_url=api, headers=headers, timeout=60) as http:
         answer = http.post("/ssl_for_saas", content=(REQUESTS / "create-one.json").read_bytes())
@@ -108,10 +113,7 @@ def test_published_client_sees_success_then_deletes_everything(api: str) -> None
         assert [c["arn"] for c in certs] == cert_arns
         assert certs[0]["domainName"] == "yourdomainname.com"
 
-        deleted = http.delete(f"/ssl_for_saas/jobs/{job_id}")
-        while deleted.status_code == 409:  # the watcher is still refreshing deployment status
-            time.sleep(0.5)
-            deleted = http.delete(f"/ssl_for_saas/jobs/{job_id}")
+        deleted = http.delete(f"/ssl_for_saas/jobs/{job_id}")  # right after SUCCESS
         assert deleted.status_code == 202
         deadline = time.time() + 120
         while http.get("/ssl_for_saas/get_ssl_job", params={"jobId": job_id}).status_code != 404:
@@ -120,10 +122,11 @@ def test_published_client_sees_success_then_deletes_everything(api: str) -> None
     ids = [d["Id"] for d in aws("cloudfront").list_distributions()["DistributionList"]["Items"]]
     assert dist_id not in ids
     assert aws("acm").list_certificates()["CertificateSummaryList"] == []
-    assert state.stack_outputs(job_id) is None
+    assert stack_outputs(service.backend, job_id) is None
+    assert not any(job_id in str(path) for path in service.settings.root.rglob("*"))
 
 
-def test_api_refuses_with_json_errors(api: str, service: Path) -> None:
+def test_api_refuses_with_json_errors(api: str, service: Service) -> None:
     with httpx.Client(base_url=api, timeout=60) as anonymous:
         assert anonymous.get("/ssl_for_saas/list_ssl_jobs").status_code == 401
         wrong = anonymous.get("/ssl_for_saas/list_ssl_jobs", headers={"x-api-key": "nope"})
@@ -149,7 +152,7 @@ def test_api_refuses_with_json_errors(api: str, service: Path) -> None:
         )
         assert unknown_template.status_code == 400
         assert "EXXXXXXXXXXXX" in unknown_template.json()["errors"][0]["message"]
-        assert job_records.job_ids() == []  # nothing was created for refused requests
+        assert service.store.page(10, None) == ([], None)  # nothing made for refused requests
 
         missing = http.get(
             "/ssl_for_saas/get_ssl_job", params={"jobId": "0" * 8 + "-0000-0000-0000-" + "0" * 12}
@@ -168,30 +171,36 @@ def test_api_refuses_with_json_errors(api: str, service: Path) -> None:
             "yourdomainname1.com",
             "yourdomainname2.com",
         ]
-        assert job_records.job_ids() == []  # a preview creates nothing
+        assert service.store.page(10, None) == ([], None)  # a preview creates nothing
+        assert (
+            http.get("/ssl_for_saas/list_ssl_jobs", params={"next": "garbage"}).status_code == 400
+        )
 
         busy_id = "11111111-2222-3333-4444-555555555555"
-        job_records.write(
-            job_records.JobRecord(
+        lease = Lease(owner="another instance", expires=time.time() + 3600)
+        service.store.create(
+            JobRecord(
                 jobId=busy_id,
                 jobType="create",
-                creationDate=job_records.now(),
+                creationDate="2026-11-30T00:00:00+00:00",
                 job_input={},
                 items=1,
                 auto_creation=True,
-                minimumProtocolVersion="TLSv1.2_2021",
-                phase="running",
-            )
+                phase=Phase.RUNNING,
+                lease=lease,
+            ),
+            {},
         )
-        assert http.delete(f"/ssl_for_saas/jobs/{busy_id}").status_code == 409
-        body = http.delete(f"/ssl_for_saas/jobs/{busy_id}").text
-        assert "Traceback" not in body
+        # Accepted while a step holds the job; that step destroys it when its update ends.
+        assert http.delete(f"/ssl_for_saas/jobs/{busy_id}").status_code == 202
+        marked = service.store.get(busy_id)
+        assert marked is not None and marked.phase == Phase.DESTROYING and marked.lease == lease
 
 
-def test_import_job_clones_the_template_and_keeps_the_key_secret(service: Path) -> None:
-    supervisor = Supervisor()
+def test_import_job_clones_the_template_and_keeps_the_key_secret(service: Service) -> None:
+    supervisor = Supervisor(service)
     request = (REQUESTS / "import-two-working.json").read_bytes()
-    job_id = jobs.submit(request, supervisor.launch)
+    job_id = jobs.submit(service, request, supervisor.launch)
     job = drive(job_id, supervisor, "SUCCESS")
     assert job["certValidationStageStatus"] == "SUCCESS"
     template = aws("cloudfront").get_distribution_config(Id="E1DACGTRXKKWCH")["DistributionConfig"]
@@ -206,16 +215,18 @@ def test_import_job_clones_the_template_and_keeps_the_key_secret(service: Path) 
         assert {"Key": "ssl-saas:job", "Value": job_id} in tags
     key = json.loads(request)["pemList"][0]["PrivateKeyPem"]
     body_line = key.splitlines()[1]
-    for path in service.rglob("*"):
+    for path in service.settings.root.rglob("*"):
         if path.is_file():
             assert body_line not in path.read_text(errors="ignore"), path
+    assert service.store.get_blob(job_id, SEALED_KEYS) is None  # moved into the stack
+    assert b"secure:" in (service.store.get_blob(job_id, STACK_CONFIG) or b"")
 
 
-def test_create_job_waits_for_issue_per_item(service: Path) -> None:
-    supervisor = Supervisor()
-    job_id = jobs.submit((REQUESTS / "create-two.json").read_bytes(), supervisor.launch)
+def test_create_job_waits_for_issue_per_item(service: Service) -> None:
+    supervisor = Supervisor(service)
+    job_id = jobs.submit(service, (REQUESTS / "create-two.json").read_bytes(), supervisor.launch)
     supervisor.stop()
-    first = jobs.status(job_id)
+    first = jobs.status(service, job_id)
     assert first["certCreateStageStatus"] == "SUCCESS"
     assert first["certValidationStageStatus"] == "INPROGRESS"
     assert first["distStageStatus"] == "NOTSTART"
@@ -224,7 +235,7 @@ def test_create_job_waits_for_issue_per_item(service: Path) -> None:
     assert job["cloudfront_distribution_created_number"] == 2
 
 
-def test_project_pulumi_up_matches_the_automation_api(service: Path, tmp_path: Path) -> None:
+def test_project_pulumi_up_matches_the_automation_api(service: Service, tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
     for name in ("Pulumi.yaml", "__main__.py"):
@@ -233,19 +244,26 @@ def test_project_pulumi_up_matches_the_automation_api(service: Path, tmp_path: P
 
     def pulumi(*args: str) -> str:
         done = subprocess.run(
-            ["pulumi", *args], cwd=project, capture_output=True, text=True, timeout=300
+            ["pulumi", *args],
+            cwd=project,
+            env={**os.environ, **service.settings.as_env()},
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
-    (service / "pulumi").mkdir(parents=True)
+    (service.settings.root / "pulumi").mkdir(parents=True)
     pulumi("stack", "init", "by-hand")
     pulumi("config", "set", "requestFile", str(request))
     pulumi("up", "--yes", "--skip-preview")
     by_hand = json.loads(pulumi("stack", "output", "items", "--json"))
 
-    supervisor = Supervisor()
-    job = drive(jobs.submit(request.read_bytes(), supervisor.launch), supervisor, "SUCCESS")
+    supervisor = Supervisor(service)
+    job = drive(
+        jobs.submit(service, request.read_bytes(), supervisor.launch), supervisor, "SUCCESS"
+    )
 
     for mine, theirs in zip(by_hand, job["items"], strict=True):
         assert mine["names"] == theirs["names"]
@@ -299,30 +317,36 @@ def test_twenty_concurrent_submissions_all_finish(
     assert len(dists) == 2 + 20  # the templates and one clone per job
 
 
-def test_killed_worker_is_recovered_by_the_next_one(service: Path) -> None:
-    supervisor = Supervisor()
-    job_id = jobs.submit((REQUESTS / "import-two-working.json").read_bytes(), supervisor.launch)
+def test_killed_step_is_taken_over_once_its_lease_lapses(service: Service) -> None:
+    supervisor = Supervisor(service)
+    body = (REQUESTS / "import-two-working.json").read_bytes()
+    job_id = jobs.submit(service, body, supervisor.launch)
     process = supervisor.running[job_id]
     deadline = time.time() + 120
-    while not state.locks(job_id):  # the engine holds the stack: an update is under way
+    locks = lock_prefix(job_id)
+    while not service.backend.keys(locks):  # the engine holds the stack: an update is under way
         assert time.time() < deadline and process.poll() is None, "no update started"
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    assert jobs.status(job_id)["phase"] == "running"
-    assert state.locks(job_id)  # left behind by the dead engine
+    record = service.store.get(job_id)
+    assert record is not None and record.phase == Phase.RUNNING and record.leased()
+    assert service.backend.keys(locks)  # left behind by the dead engine
 
-    restarted = Supervisor()
+    restarted = Supervisor(service)
+    restarted.tick()
+    assert not restarted.busy(job_id)  # the lease is still held: nobody takes the job yet
     job = drive(job_id, restarted, "SUCCESS")
     assert job["cloudfront_distribution_created_number"] == 2
-    assert not state.locks(job_id)
+    assert not service.backend.keys(locks)
 
 
-def test_command_line_submit_status_list_destroy(service: Path) -> None:
+def test_command_line_submit_status_list_destroy(service: Service) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "provisioning", *args],
             cwd=REPO,
+            env={**os.environ, **service.settings.as_env()},
             capture_output=True,
             text=True,
             timeout=300,
@@ -349,18 +373,28 @@ def test_command_line_submit_status_list_destroy(service: Path) -> None:
     assert "placeholder" in refused.stderr
 
 
-def test_large_import_requests_reach_stack_config_whole_and_secret(service: Path) -> None:
-    """Forty items' PEMs are far beyond what one command-line argument holds."""
-    pems = [pem_item(f"site{n}.example.com") for n in range(40)]
-    assert len(json.dumps(pems)) > 128 * 1024
+def test_large_import_requests_reach_stack_config_whole_and_secret(service: Service) -> None:
+    """Forty items' keys are far beyond what one command-line argument holds."""
+    keys = {
+        f"pemList[{n}]": SecretStr(pem_item(f"s{n}.example.com")["PrivateKeyPem"])
+        for n in range(40)
+    }
+    assert len(json.dumps({k: v.get_secret_value() for k, v in keys.items()})) > 64 * 1024
     job_id = "22222222-3333-4444-5555-666666666666"
-    job_input = {"acm_op": "import", "auto_creation": "false", "cnameList": []}
-    stacks.create_job(job_id, job_input, pems, {}, "TLSv1.2_2021", job_records.now())
-
-    assert stacks.configured(job_id)
-    spec = stacks.spec_from_config(job_id, stacks.workspace().get_all_config(job_id))
-    assert [item.names[0] for item in spec.request.items] == [
-        f"site{n}.example.com" for n in range(40)
-    ]
-    stored = (service / "workspace" / f"Pulumi.{job_id}.yaml").read_text()
-    assert "PRIVATE KEY" not in stored and "CERTIFICATE" not in stored
+    service.store.create(
+        JobRecord(
+            jobId=job_id,
+            jobType="import",
+            creationDate="2026-11-30T00:00:00+00:00",
+            job_input={},
+            items=40,
+            auto_creation=False,
+        ),
+        {INPUTS: b"{}"},
+    )
+    with stacks.job_workspace(service.settings, service.store, job_id) as ws:
+        stacks.create_stack(ws, service.store, job_id, keys, service.settings)
+    stored = service.store.get_blob(job_id, STACK_CONFIG)
+    assert stored is not None and b"PRIVATE KEY" not in stored
+    with stacks.job_workspace(service.settings, service.store, job_id) as ws:
+        assert stacks.stored_keys(ws, job_id) == keys

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from provisioning import jobs, state
+from provisioning import jobs
+from provisioning.backend import stack_resources
 from provisioning.sandbox.distribution_wire import to_api
-from provisioning.source_config import default_store_url, open_store
-from provisioning.worker import Supervisor
+from provisioning.service import Service
+from provisioning.source_config import open_store
+from provisioning.supervisor import Supervisor
 from tests.distribution_configs import FULL
 from tests.engine.jobs_helpers import TEMPLATE, aws, comparable, drive
 
@@ -60,7 +61,7 @@ def template_config() -> dict[str, Any]:
 
 
 def test_clone_of_every_field_differs_from_its_template_only_by_the_overrides(
-    service: Path,
+    service: Service,
 ) -> None:
     source = template_config()
     cloudfront = aws("cloudfront")
@@ -74,15 +75,15 @@ def test_clone_of_every_field_differs_from_its_template_only_by_the_overrides(
         IfMatch=live["ETag"],
         DistributionConfig={**source, "CallerReference": reference},
     )
-    version = open_store(default_store_url()).save(TEMPLATE, source)
-    supervisor = Supervisor()
-    job_id = jobs.submit(json.dumps(request(version)).encode(), supervisor.launch)
+    version = open_store(service.settings.config_store_url).save(TEMPLATE, source)
+    supervisor = Supervisor(service)
+    job_id = jobs.submit(service, json.dumps(request(version)).encode(), supervisor.launch)
     job = drive(job_id, supervisor, "SUCCESS")
     [item] = job["items"]
     assert (item["sourceDistributionId"], item["configVersion"]) == (TEMPLATE, version)
 
     # What the engine sent for the clone carries every field of the source.
-    resource = distribution_resource(job_id)
+    resource = distribution_resource(service, job_id)
     sent = to_api(resource["inputs"], caller_reference=resource["outputs"]["callerReference"])
     assert normalised(sent) == normalised(source)
 
@@ -120,12 +121,10 @@ def request(version: int) -> dict[str, Any]:
     }
 
 
-def distribution_resource(job_id: str) -> dict[str, Any]:
+def distribution_resource(service: Service, job_id: str) -> dict[str, Any]:
     """The clone as the engine recorded it in the job's checkpoint: the
     inputs it sent the provider and the outputs it got back."""
-    raw = state.read_backend(f"{state.stacks_prefix()}{job_id}.json")
-    assert raw is not None, f"no checkpoint for job {job_id}"
-    resources = json.loads(raw)["checkpoint"]["latest"]["resources"]
+    resources = stack_resources(service.backend, job_id)
     [resource] = [r for r in resources if r["type"] == DISTRIBUTION]
     return dict(resource)
 

@@ -1,0 +1,114 @@
+"""Every state a job and its items can be in, and the rules between them, in
+one place: the status record, the step, the watcher and the command line all
+ask these functions instead of comparing strings of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+
+class Phase(StrEnum):
+    """Where a job is in its life, as its record in the job store says."""
+
+    QUEUED = "queued"  # accepted; no step has run yet
+    RUNNING = "running"  # a step holds the job's lease
+    WAITING = "waiting"  # between steps: the watcher looks for news from AWS
+    DONE = "done"  # every item ended; nothing left to watch
+    FAILED = "failed"  # the job as a whole failed; the error says why
+    DESTROYING = "destroying"  # deletion asked for; a step removes everything
+
+
+# Phases the watcher looks at: a job in any other needs nothing more.
+OPEN_PHASES = frozenset({Phase.QUEUED, Phase.RUNNING, Phase.WAITING, Phase.DESTROYING})
+
+
+class Stage(StrEnum):
+    """The published per-stage status values."""
+
+    NOTSTART = "NOTSTART"
+    INPROGRESS = "INPROGRESS"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+    NONEED = "NONEED"
+
+
+class JobStatus(StrEnum):
+    """One overall status, beyond the published stages."""
+
+    QUEUED = "QUEUED"
+    INPROGRESS = "INPROGRESS"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+    DESTROYING = "DESTROYING"
+
+
+class CertificateStatus(StrEnum):
+    """ACM's certificate statuses."""
+
+    PENDING_VALIDATION = "PENDING_VALIDATION"
+    ISSUED = "ISSUED"
+    INACTIVE = "INACTIVE"
+    EXPIRED = "EXPIRED"
+    VALIDATION_TIMED_OUT = "VALIDATION_TIMED_OUT"
+    REVOKED = "REVOKED"
+    FAILED = "FAILED"
+
+
+CERTIFICATE_FAILURES = frozenset(
+    {
+        CertificateStatus.VALIDATION_TIMED_OUT,
+        CertificateStatus.FAILED,
+        CertificateStatus.REVOKED,
+        CertificateStatus.EXPIRED,
+        CertificateStatus.INACTIVE,
+    }
+)
+
+
+class DistributionStatus(StrEnum):
+    IN_PROGRESS = "InProgress"
+    DEPLOYED = "Deployed"
+
+
+def certificate_failed(status: str | None) -> bool:
+    return status in CERTIFICATE_FAILURES
+
+
+def item_failed(item: Mapping[str, Any], errors: Mapping[str, str]) -> bool:
+    return certificate_failed(item.get("certificateStatus")) or item["key"] in errors
+
+
+def item_ended(item: Mapping[str, Any], errors: Mapping[str, str], auto_creation: bool) -> bool:
+    """An item has ended when it failed, or when it is issued and (with
+    auto_creation) its distribution deployed. One failed item never stops
+    the others."""
+    if item_failed(item, errors):
+        return True
+    if auto_creation:
+        return bool(item.get("distributionId")) and (
+            item.get("distributionStatus") == DistributionStatus.DEPLOYED
+        )
+    return item.get("certificateStatus") == CertificateStatus.ISSUED
+
+
+def job_ended(
+    items: list[Mapping[str, Any]], expected: int, errors: Mapping[str, str], auto_creation: bool
+) -> bool:
+    """Decided from the outputs of the update that just ran (refreshed when
+    news came from AWS), never from an older checkpoint."""
+    return len(items) == expected and all(item_ended(i, errors, auto_creation) for i in items)
+
+
+def awaits_aws(item: Mapping[str, Any]) -> tuple[bool, bool]:
+    """Whether the item waits on ACM (validation) and on CloudFront
+    (deployment): what the watcher asks AWS about."""
+    certificate = bool(item.get("certificateArn")) and (
+        item.get("certificateStatus") == CertificateStatus.PENDING_VALIDATION
+    )
+    distribution = bool(item.get("distributionId")) and (
+        item.get("distributionStatus") != DistributionStatus.DEPLOYED
+    )
+    return certificate, distribution

@@ -1,0 +1,176 @@
+"""The service's configuration: one object, read from the environment once per
+process and passed down, so no module guesses at a variable on its own and a
+test states its configuration instead of patching the environment.
+
+Step processes inherit the environment of the process that starts them, so
+they build the same Settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import uuid
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+PROJECT = "cf-ssl-saas"
+DEFAULT_MINIMUM_PROTOCOL_VERSION = "TLSv1.2_2021"
+# CloudFront's viewer TLS security policies, weakest first.
+TLS_POLICIES = (
+    "SSLv3",
+    "TLSv1",
+    "TLSv1_2016",
+    "TLSv1.1_2016",
+    "TLSv1.2_2018",
+    "TLSv1.2_2019",
+    "TLSv1.2_2021",
+    "TLSv1.2_2025",
+    "TLSv1.3_2025",
+)
+
+
+class ConfigurationError(Exception):
+    """A setting or credential is missing or wrong; the message names it and
+    says how to set it, in one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SSL_SAAS_", frozen=True, extra="ignore", populate_by_name=True
+    )
+
+    api_key: SecretStr | None = None
+    state_dir: Path = Path(".state")
+    # "" keeps jobs under state_dir; dynamodb://TABLE shares them between instances.
+    job_store: str = ""
+    # "" keeps template versions under state_dir; s3://bucket/prefix shares them.
+    config_store: str = ""
+    # "" is Pulumi's passphrase provider; awskms://alias/NAME?region=... shares the key.
+    secrets_provider: str = ""
+    backend_url: str = Field(default="", validation_alias=AliasChoices("PULUMI_BACKEND_URL"))
+    passphrase: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("PULUMI_CONFIG_PASSPHRASE")
+    )
+    max_items: int = Field(default=100, ge=1)
+    workers: int = Field(default=2, ge=1)
+    parallelism: int = Field(default=4, ge=1)
+    poll_seconds: float = Field(default=30, gt=0)
+    # How long a step's claim on a job lasts unless renewed: the longest a
+    # killed instance's job waits before another instance takes it over.
+    lease_seconds: float = Field(default=60, ge=3)
+    minimum_protocol_version: str = DEFAULT_MINIMUM_PROTOCOL_VERSION
+    # Path-style stack config every job gets (aws:assumeRoles in production,
+    # aws:endpoints in the sandbox), as JSON.
+    stack_config: dict[str, str] = {}
+
+    @field_validator("minimum_protocol_version")
+    @classmethod
+    def _known_policy(cls, value: str) -> str:
+        if value not in TLS_POLICIES:
+            raise ValueError(
+                f"not a CloudFront security policy; allowed: {', '.join(TLS_POLICIES)}"
+            )
+        return value
+
+    @field_validator("job_store")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        if value and not (value.startswith("dynamodb://") and len(value) > len("dynamodb://")):
+            raise ValueError("use dynamodb://TABLE, or leave unset for the local directory")
+        return value
+
+    @field_validator("secrets_provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        if value and not value.startswith("awskms://"):
+            raise ValueError(
+                "use awskms://alias/NAME?region=REGION, or leave unset for a passphrase"
+            )
+        return value
+
+    @cached_property
+    def root(self) -> Path:
+        return self.state_dir.resolve()
+
+    @property
+    def pulumi_backend(self) -> str:
+        return self.backend_url or (self.root / "pulumi").as_uri()
+
+    @property
+    def config_store_url(self) -> str:
+        return self.config_store or str(self.root / "config-versions")
+
+    @property
+    def scratch_dir(self) -> Path:
+        """This instance's own disk: step workspaces, logs. Never shared, and
+        nothing a job needs lives only here."""
+        return self.root / "scratch"
+
+    @cached_property
+    def instance(self) -> str:
+        """Names this process as a lease holder: where it runs and which one."""
+        return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def as_env(self) -> dict[str, str]:
+        """The variables that rebuild these settings in a child process (a
+        step), whatever the parent's own environment says."""
+        env = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                env[variable(name)] = value.get_secret_value()
+            elif isinstance(value, dict):
+                env[variable(name)] = json.dumps(value)
+            elif isinstance(value, Path):
+                env[variable(name)] = str(value.resolve())
+            else:
+                env[variable(name)] = str(value)
+        return env
+
+    def required_api_key(self) -> str:
+        if self.api_key is None or not self.api_key.get_secret_value():
+            raise ConfigurationError(
+                "SSL_SAAS_API_KEY is not set: export SSL_SAAS_API_KEY=<the x-api-key clients send>"
+            )
+        return self.api_key.get_secret_value()
+
+    def engine_env(self) -> dict[str, str]:
+        """What the Pulumi CLI needs beyond the inherited environment."""
+        if not self.secrets_provider and self.passphrase is None:
+            raise ConfigurationError(
+                "PULUMI_CONFIG_PASSPHRASE is not set: export it (it encrypts the private keys "
+                "in every job's stack), or set SSL_SAAS_SECRETS_PROVIDER=awskms://..."
+            )
+        return {"PULUMI_SKIP_UPDATE_CHECK": "true"}
+
+
+def load(**overrides: Any) -> Settings:
+    """Settings from the environment, with a refusal named in one line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        raise ConfigurationError(f"{variable(field)}: {first['msg']}") from None
+    except SettingsError as error:
+        found = re.search(r'field "(\w+)"', str(error))
+        field = found.group(1) if found else "settings"
+        raise ConfigurationError(f"{variable(field)}: not valid JSON") from None
+
+
+def variable(field: str) -> str:
+    """The environment variable that sets a field."""
+    spec = Settings.model_fields.get(field)
+    alias = spec.validation_alias if spec else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"SSL_SAAS_{field.upper()}"

@@ -1,0 +1,240 @@
+"""One step of one job, in a process of its own:
+``python -m provisioning.step JOBID``.
+
+A step first claims the job's lease in the job store and renews it while it
+works; a step that can't claim it exits at once (another holds the job), and
+one that can no longer renew it stops, engine and all, before the lease
+lapses, so no two steps of a job ever run at once, on any instance. A step
+is one process so that a crash or a kill takes down one step of one job and
+nothing else; whatever goes wrong otherwise is recorded on the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pulumi import automation as auto
+
+from provisioning import adoption, stacks
+from provisioning.backend import clear_locks, purge, stack_outputs, stack_resources
+from provisioning.errors import RequestRejected
+from provisioning.job_inputs import JobInputs
+from provisioning.job_spec import JobSpec, issued_items, load_sources
+from provisioning.job_store import (
+    INPUTS,
+    SEALED_KEYS,
+    STACK_CONFIG,
+    JobRecord,
+    Lease,
+    change,
+)
+from provisioning.key_envelope import unseal
+from provisioning.lifecycle import Phase, job_ended
+from provisioning.service import Service
+from provisioning.settings import load
+
+log = logging.getLogger("provisioning.step")
+
+
+def engine_error(error: auto.CommandError) -> str:
+    """The engine's own error lines, not the whole CLI transcript."""
+    lines = [line.strip() for line in str(error).splitlines() if "error:" in line]
+    return "; ".join(dict.fromkeys(lines)) or "the update failed"
+
+
+def claim(service: Service, job_id: str, owner: str) -> JobRecord | None:
+    """Takes the job's lease unless a live holder has it. A lease found
+    lapsed, or a step marked begun and never ended, means the last step
+    died: ``interrupted`` stays set for this one to clean up after it."""
+    ttl = service.settings.lease_seconds
+
+    def take(record: JobRecord) -> JobRecord | None:
+        if record.leased() or not record.open:
+            return None
+        phase = Phase.DESTROYING if record.phase == Phase.DESTROYING else Phase.RUNNING
+        return record.model_copy(
+            update={
+                "lease": Lease(owner=owner, expires=time.time() + ttl),
+                "interrupted": record.interrupted or record.phase == Phase.RUNNING,
+                "phase": phase,
+            }
+        )
+
+    return change(service.store, job_id, take)
+
+
+class Renewal:
+    """Renews the lease every third of its term; if a renewal is refused
+    (another took the job) or none has succeeded for two thirds of the term,
+    calls ``on_lost`` so the step stops before anyone else may start."""
+
+    def __init__(self, service: Service, job_id: str, owner: str, on_lost: Callable[[], None]):
+        self.service, self.job_id, self.owner, self.on_lost = service, job_id, owner, on_lost
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def __enter__(self) -> Renewal:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def run(self) -> None:
+        ttl = self.service.settings.lease_seconds
+        renewed = time.time()
+        while not self.done.wait(ttl / 3):
+            try:
+                kept = change(self.service.store, self.job_id, self.extend)
+            except Exception:  # AWS unreachable: try again until the term runs short
+                log.warning("job %s: lease renewal failed", self.job_id, exc_info=True)
+                kept = None if time.time() - renewed > ttl * 2 / 3 else True
+            if kept is None:
+                log.error("job %s: lease lost; stopping this step", self.job_id)
+                self.on_lost()
+                return
+            if isinstance(kept, JobRecord):
+                renewed = time.time()
+
+    def extend(self, record: JobRecord) -> JobRecord | None:
+        if record.lease is None or record.lease.owner != self.owner:
+            return None
+        lease = Lease(owner=self.owner, expires=time.time() + self.service.settings.lease_seconds)
+        return record.model_copy(update={"lease": lease})
+
+
+def release(service: Service, job_id: str, owner: str, **changes: Any) -> JobRecord | None:
+    """Ends the step: applies ``changes`` and gives up the lease, only while
+    this step still holds it. A deletion asked for meanwhile is kept."""
+
+    def finish(record: JobRecord) -> JobRecord | None:
+        if record.lease is None or record.lease.owner != owner:
+            return None
+        if record.phase == Phase.DESTROYING:
+            changes.pop("phase", None)
+        return record.model_copy(update={**changes, "lease": None, "interrupted": False})
+
+    return change(service.store, job_id, finish)
+
+
+def run_step(service: Service, job_id: str, on_lost: Callable[[], None]) -> None:
+    owner = f"{service.settings.instance}:step"
+    record = claim(service, job_id, owner)
+    if record is None:
+        return
+    log.info("step begins: job %s by %s", job_id, owner)
+    try:
+        with Renewal(service, job_id, owner, on_lost):
+            outcome = work(service, record)
+        release(service, job_id, owner, **outcome)
+    except auto.ConcurrentUpdateError:
+        release(service, job_id, owner)  # someone outside the service; try again later
+    except auto.CommandError as error:
+        action = "destroy" if record.phase == Phase.DESTROYING else "update"
+        release(
+            service,
+            job_id,
+            owner,
+            phase=Phase.FAILED,
+            error=f"{action} failed: {engine_error(error)}",
+        )
+    except RequestRejected as rejected:
+        reasons = "; ".join(str(p) for p in rejected.problems)
+        release(service, job_id, owner, phase=Phase.FAILED, error=f"the job was refused: {reasons}")
+    except Exception as error:
+        log.exception("job %s: step failed", job_id)
+        release(
+            service,
+            job_id,
+            owner,
+            phase=Phase.FAILED,
+            error=f"internal error ({type(error).__name__}); see the service log",
+        )
+    log.info("step ends: job %s by %s", job_id, owner)
+
+
+def work(service: Service, record: JobRecord) -> dict[str, Any]:
+    """The step itself; returns the record's changes. A deletion asked for
+    while the update ran is carried out in the same step."""
+    job_id = record.jobId
+    with stacks.job_workspace(service.settings, service.store, job_id) as ws:
+        if record.phase == Phase.DESTROYING:
+            destroy(service, ws, job_id)
+            return {}
+        if record.interrupted:
+            clear_locks(service.backend, job_id)
+        if service.store.get_blob(job_id, STACK_CONFIG) is None:
+            sealed = service.store.get_blob(job_id, SEALED_KEYS)
+            keys = unseal(sealed, service.settings) if sealed else {}
+            stacks.create_stack(ws, service.store, job_id, keys, service.settings)
+            service.store.delete_blob(job_id, SEALED_KEYS)
+        outputs = update(service, ws, record)
+        current = service.store.get(job_id)
+        if current is not None and current.phase == Phase.DESTROYING:
+            destroy(service, ws, job_id)
+            return {}
+        errors = current.item_errors if current else record.item_errors
+        ended = job_ended(outputs.get("items", []), record.items, errors, record.auto_creation)
+        return {"phase": Phase.DONE if ended else Phase.WAITING, "error": None, "refresh": False}
+
+
+def update(service: Service, ws: auto.LocalWorkspace, record: JobRecord) -> dict[str, Any]:
+    job_id = record.jobId
+    raw = service.store.get_blob(job_id, INPUTS)
+    if raw is None:
+        raise RuntimeError("the job's inputs are missing from the job store")
+    inputs = JobInputs.model_validate_json(raw)
+    adopt = (
+        adoption.orphans(job_id, stack_resources(service.backend, job_id))
+        if record.interrupted
+        else {}
+    )
+    spec = JobSpec(
+        job_id=job_id,
+        inputs=inputs,
+        sources=load_sources(inputs, service.settings),
+        keys=stacks.stored_keys(ws, job_id) if any(i.imported for i in inputs.items) else {},
+        issued=issued_items(stack_outputs(service.backend, job_id)),
+        adopt=adopt,
+    )
+    result = stacks.update(ws, spec, service.settings, refresh=record.refresh or bool(adopt))
+    return {name: value.value for name, value in result.outputs.items()}
+
+
+def destroy(service: Service, ws: auto.LocalWorkspace, job_id: str) -> None:
+    """Every resource, the stack, everything the backend kept of it, then the
+    job's records: nothing holding key material or growing with jobs stays.
+    A job that never got a stack has nothing to destroy but its records."""
+    clear_locks(service.backend, job_id)
+    if stack_outputs(service.backend, job_id) is not None:
+        if service.store.get_blob(job_id, STACK_CONFIG) is not None:
+            stacks.destroy(ws, job_id)
+        else:
+            ws.remove_stack(job_id, force=True)  # made, never configured: empty
+    purge(service.backend, job_id)
+    service.store.delete(job_id)
+
+
+def stop_everything() -> None:
+    """The step's process group is this process and its engine: killing it
+    stops the update at once, as a crash would, which the next holder of
+    the lease recovers from."""
+    os.killpg(os.getpgid(0), signal.SIGKILL)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    run_step(Service.start(load()), sys.argv[1], stop_everything)
+
+
+if __name__ == "__main__":
+    main()

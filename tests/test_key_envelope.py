@@ -1,0 +1,40 @@
+"""Keys sealed between acceptance and the first step: readable only with the
+service's secret (passphrase or KMS key), never stored in clear."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from cryptography.exceptions import InvalidTag
+from pydantic import SecretStr
+
+from provisioning.key_envelope import seal, unseal
+from provisioning.settings import Settings
+
+KEY = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+
+
+def test_passphrase_sealed_keys_open_only_with_that_passphrase() -> None:
+    settings = Settings(passphrase=SecretStr("right"), secrets_provider="")
+    sealed = seal({"pemList[0]": SecretStr(KEY)}, settings)
+    assert b"MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" not in sealed
+    assert unseal(sealed, settings) == {"pemList[0]": SecretStr(KEY)}
+    with pytest.raises(InvalidTag):
+        unseal(sealed, Settings(passphrase=SecretStr("wrong"), secrets_provider=""))
+
+
+def test_kms_sealed_keys_need_the_kms_key(aws: str) -> None:
+    kms = boto3.client("kms", region_name="us-east-1")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/jobs", TargetKeyId=key)
+    settings = Settings(passphrase=None, secrets_provider="awskms://alias/jobs?region=us-east-1")
+    sealed = seal({"pemList[0]": SecretStr(KEY)}, settings)
+    assert b"MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" not in sealed
+    assert unseal(sealed, settings) == {"pemList[0]": SecretStr(KEY)}
+    assert json.loads(sealed)["kms"] == "alias/jobs"  # no passphrase involved
+    tampered = json.loads(sealed)
+    tampered["ciphertext"] = "00" + tampered["ciphertext"][2:]
+    with pytest.raises(InvalidTag):
+        unseal(json.dumps(tampered).encode(), settings)

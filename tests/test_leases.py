@@ -1,0 +1,93 @@
+"""The lease rules that keep two steps of one job from ever running at once,
+on any instance, without the engine."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from provisioning.backend import Backend
+from provisioning.job_store import JobRecord, Lease
+from provisioning.lifecycle import Phase
+from provisioning.local_job_store import LocalJobStore
+from provisioning.service import Service
+from provisioning.settings import Settings
+from provisioning.step import Renewal, claim, release
+
+JOB = "11111111-2222-4333-8444-555555555555"
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Service:
+    settings = Settings(state_dir=tmp_path, lease_seconds=3)
+    return Service(settings, LocalJobStore(tmp_path / "jobs"), Backend.of(settings))
+
+
+def stored(service: Service, **changes: object) -> JobRecord:
+    made = JobRecord(
+        jobId=JOB,
+        jobType="create",
+        creationDate="2026-11-30T00:00:00+00:00",
+        job_input={},
+        items=1,
+        auto_creation=True,
+    ).model_copy(update=changes)
+    service.store.create(made, {})
+    found = service.store.get(JOB)
+    assert found is not None
+    return found
+
+
+def test_a_held_lease_keeps_every_other_step_out(service: Service) -> None:
+    stored(service, phase=Phase.QUEUED)
+    first = claim(service, JOB, "a")
+    assert first is not None and first.phase == Phase.RUNNING and first.lease is not None
+    assert first.lease.owner == "a" and not first.interrupted
+    assert claim(service, JOB, "b") is None
+
+
+def test_a_lapsed_lease_is_taken_over_and_the_takeover_knows(service: Service) -> None:
+    stored(service, phase=Phase.RUNNING, lease=Lease(owner="dead", expires=time.time() - 1))
+    taken = claim(service, JOB, "b")
+    assert taken is not None and taken.lease is not None and taken.lease.owner == "b"
+    assert taken.interrupted  # the dead step may have left resources behind
+    assert release(service, JOB, "dead", phase=Phase.DONE) is None  # the old holder can't write
+    ended = release(service, JOB, "b", phase=Phase.WAITING)
+    assert ended is not None and ended.lease is None and not ended.interrupted
+    assert ended.phase == Phase.WAITING
+
+
+def test_a_finished_job_is_not_claimed(service: Service) -> None:
+    stored(service, phase=Phase.DONE)
+    assert claim(service, JOB, "a") is None
+
+
+def test_a_deletion_asked_during_the_step_survives_its_release(service: Service) -> None:
+    stored(service, phase=Phase.WAITING)
+    assert claim(service, JOB, "a") is not None
+    current = service.store.get(JOB)
+    assert current is not None
+    service.store.put(current.model_copy(update={"phase": Phase.DESTROYING}))
+    released = release(service, JOB, "a", phase=Phase.DONE)
+    assert released is not None and released.phase == Phase.DESTROYING
+    assert released.lease is None
+
+
+def test_the_holder_renews_and_stops_when_another_takes_the_job(service: Service) -> None:
+    stored(service, phase=Phase.QUEUED)
+    claimed = claim(service, JOB, "a")
+    assert claimed is not None and claimed.lease is not None
+    lost = threading.Event()
+    with Renewal(service, JOB, "a", lost.set):
+        time.sleep(2.5)  # more than one renewal period (1 s)
+        renewed = service.store.get(JOB)
+        assert renewed is not None and renewed.lease is not None
+        assert renewed.lease.expires > claimed.lease.expires
+        assert not lost.is_set()
+        service.store.put(
+            renewed.model_copy(update={"lease": Lease(owner="b", expires=time.time() + 60)})
+        )
+        assert lost.wait(5)
