@@ -95,25 +95,27 @@ def lock_prefix(job_id: str) -> str:
     return f".pulumi/locks/organization/{PROJECT}/{job_id}/"
 
 
-def stack_outputs(backend: Backend, job_id: str) -> dict[str, Any] | None:
-    """The root stack's outputs as of the last finished update; {} before
-    the first, None when there is no such stack."""
+def checkpoint(backend: Backend, job_id: str) -> dict[str, Any] | None:
+    """The stack's checkpoint as the engine last wrote it; None when there is
+    no such stack."""
     raw = backend.read(stack_key(job_id))
-    if raw is None:
-        return None
-    latest = json.loads(raw).get("checkpoint", {}).get("latest") or {}
-    for resource in latest.get("resources") or []:
-        if resource["type"] == "pulumi:pulumi:Stack":
-            return dict(resource.get("outputs") or {})
-    return {}
+    return None if raw is None else dict(json.loads(raw))
 
 
 def stack_resources(backend: Backend, job_id: str) -> list[dict[str, Any]]:
-    raw = backend.read(stack_key(job_id))
-    if raw is None:
-        return []
-    latest = json.loads(raw).get("checkpoint", {}).get("latest") or {}
+    latest = (checkpoint(backend, job_id) or {}).get("checkpoint", {}).get("latest") or {}
     return list(latest.get("resources") or [])
+
+
+def stack_outputs(backend: Backend, job_id: str) -> dict[str, Any] | None:
+    """The root stack's outputs as of the last finished update; {} before
+    the first, None when there is no such stack."""
+    if checkpoint(backend, job_id) is None:
+        return None
+    for resource in stack_resources(backend, job_id):
+        if resource["type"] == "pulumi:pulumi:Stack":
+            return dict(resource.get("outputs") or {})
+    return {}
 
 
 def clear_locks(backend: Backend, job_id: str) -> None:

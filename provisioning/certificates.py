@@ -49,6 +49,14 @@ _MARKER = re.compile(r"(?=-----(BEGIN|END) ([A-Z0-9 ]+)-----)")
 # signature check per pair, which a long chain would turn into minutes.
 MAX_CHAIN_CERTIFICATES = 10
 _DER_SEQUENCE = 0x30
+# What cryptography raises when it reads a loaded certificate's parts, which
+# it parses lazily, so damage can show after loading succeeded.
+_UNREADABLE = (
+    ValueError,
+    UnsupportedAlgorithm,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+)
 
 
 @dataclass(frozen=True)
@@ -112,7 +120,7 @@ def check_pem_item(
         return None, problems
     try:
         facts = _facts(leaf, now)
-    except (ValueError, UnsupportedAlgorithm):
+    except _UNREADABLE:
         problems.append(Problem(cert_at, "is damaged: its names or public key can't be read"))
         return None, problems
     if now < facts.not_before:

@@ -58,8 +58,6 @@ class JobSpec:
     sources: Mapping[str, Source]  # by item key, only for items that get a distribution
     keys: Mapping[str, SecretStr] = field(default_factory=dict)  # imported items' keys
     issued: frozenset[str] = field(default_factory=frozenset)  # item keys ACM reports ISSUED
-    # Resource name -> id of a resource an interrupted step made: adopted, not made again.
-    adopt: Mapping[str, str] = field(default_factory=dict)
 
     def makes_distribution(self, item: JobItem) -> bool:
         """Imported certificates are usable at once; requested ones only once

@@ -32,18 +32,6 @@ def tags(spec: JobSpec, item: JobItem) -> dict[str, str]:
     return {JOB_TAG: spec.job_id, ITEM_TAG: resource_name(item)}
 
 
-def adoption(spec: JobSpec, name: str, unreadable: list[str]) -> pulumi.ResourceOptions:
-    """A resource an interrupted step made is imported into the stack, not
-    made twice. Import compares the program's inputs with what the provider
-    reads back; ``unreadable`` are inputs AWS never returns (a private key)
-    or provider-only settings, ignored for that one adopting update so the
-    next update sets them in place."""
-    found = spec.adopt.get(name)
-    if found is None:
-        return pulumi.ResourceOptions()
-    return pulumi.ResourceOptions(import_=found, ignore_changes=unreadable)
-
-
 def certificate(spec: JobSpec, item: JobItem) -> aws.acm.Certificate:
     common: dict[str, Any] = {"region": CERTIFICATE_REGION, "tags": tags(spec, item)}
     name = f"certificate-{resource_name(item)}"
@@ -53,7 +41,6 @@ def certificate(spec: JobSpec, item: JobItem) -> aws.acm.Certificate:
             domain_name=item.names[0],
             subject_alternative_names=list(item.names),
             validation_method="DNS",
-            opts=adoption(spec, name, []),
             **common,
         )
     return aws.acm.Certificate(
@@ -61,7 +48,6 @@ def certificate(spec: JobSpec, item: JobItem) -> aws.acm.Certificate:
         certificate_body=item.certificate_pem,
         certificate_chain=item.chain_pem,
         private_key=pulumi.Output.secret(spec.keys[item.key].get_secret_value()),
-        opts=adoption(spec, name, ["privateKey"]),
         **common,
     )
 
@@ -96,8 +82,7 @@ def distribution(
         "tags": tags(spec, item),
     }
     name = f"distribution-{resource_name(item)}"
-    opts = adoption(spec, name, ["waitForDeployment", "retainOnDelete"])
-    return aws.cloudfront.Distribution(name, **args, opts=opts), tuple(warnings)
+    return aws.cloudfront.Distribution(name, **args), tuple(warnings)
 
 
 def stronger(configured: str, template: str | None) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from provisioning import adoption, stacks
-from provisioning.backend import clear_locks, purge, stack_outputs, stack_resources
+from provisioning.backend import checkpoint, clear_locks, purge, stack_outputs
 from provisioning.errors import RequestRejected
 from provisioning.job_inputs import JobInputs
 from provisioning.job_spec import JobSpec, issued_items, load_sources
@@ -192,20 +192,21 @@ def update(service: Service, ws: auto.LocalWorkspace, record: JobRecord) -> dict
     if raw is None:
         raise RuntimeError("the job's inputs are missing from the job store")
     inputs = JobInputs.model_validate_json(raw)
-    adopt = (
-        adoption.orphans(job_id, stack_resources(service.backend, job_id))
+    found = (
+        adoption.orphans(job_id, checkpoint(service.backend, job_id) or {})
         if record.interrupted
         else {}
     )
+    if found:
+        adoption.adopt(auto.Stack.select(job_id, ws), found)
     spec = JobSpec(
         job_id=job_id,
         inputs=inputs,
         sources=load_sources(inputs, service.settings),
         keys=stacks.stored_keys(ws, job_id) if any(i.imported for i in inputs.items) else {},
         issued=issued_items(stack_outputs(service.backend, job_id)),
-        adopt=adopt,
     )
-    result = stacks.update(ws, spec, service.settings, refresh=record.refresh or bool(adopt))
+    result = stacks.update(ws, spec, service.settings, refresh=record.refresh or bool(found))
     return {name: value.value for name, value in result.outputs.items()}
 
 

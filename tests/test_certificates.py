@@ -461,15 +461,10 @@ def der_length(length: int) -> bytes:
     return bytes([0x80 | len(octets)]) + octets
 
 
-def test_certificate_with_unreadable_names_is_refused(leaf: Leaf) -> None:
-    """cryptography reads extensions lazily, so a certificate that loads can
-    still fail when its names are asked for."""
-    ca, issued = private_ca(), leaf()
+def leaf_with_extensions(issued: Issued, *extensions: x509.ExtensionType) -> x509.Certificate:
+    ca = private_ca()
     public_key = x509.load_pem_x509_certificate(issued.cert_pem.encode()).public_key()
-    broken_san = x509.UnrecognizedExtension(
-        x509.oid.ExtensionOID.SUBJECT_ALTERNATIVE_NAME, b"\x30\x03\x82\x05x"
-    )
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, NAMES[0])]))
         .issuer_name(ca.intermediates[0].subject)
@@ -477,10 +472,40 @@ def test_certificate_with_unreadable_names_is_refused(leaf: Leaf) -> None:
         .serial_number(x509.random_serial_number())
         .not_valid_before(NOW - timedelta(days=1))
         .not_valid_after(NOW + timedelta(days=1))
-        .add_extension(broken_san, critical=False)
-        .sign(ca.issuing_key, hashes.SHA256())
     )
+    for extension in extensions:
+        builder = builder.add_extension(extension, critical=False)
+    return builder.sign(ca.issuing_key, hashes.SHA256())
+
+
+@pytest.mark.parametrize(
+    "san",
+    [b"\x30\x03\x82\x05x", b"\x30\x03\x82\x01\xff", b"\x30\x04\xa3\x02\x30\x00"],
+    ids=["truncated", "not-ia5", "x400-address"],
+)
+def test_certificate_with_unreadable_names_is_refused(leaf: Leaf, san: bytes) -> None:
+    """cryptography reads extensions lazily, so a certificate that loads can
+    still fail when its names are asked for."""
+    issued = leaf()
+    broken = x509.UnrecognizedExtension(x509.oid.ExtensionOID.SUBJECT_ALTERNATIVE_NAME, san)
+    cert = leaf_with_extensions(issued, broken)
     facts, problems = check(pem(cert), issued.key_pem, issued.chain_pem)
+    assert facts is None
+    assert problems == [Problem(CERT_AT, "is damaged: its names or public key can't be read")]
+
+
+def test_certificate_with_two_san_extensions_is_refused(leaf: Leaf) -> None:
+    issued = leaf()
+    cert = leaf_with_extensions(
+        issued,
+        x509.SubjectAlternativeName([x509.DNSName(NAMES[0])]),
+        x509.IssuerAlternativeName([x509.DNSName(NAMES[1])]),
+    )
+    issuer_alt_oid = b"\x06\x03\x55\x1d\x12"
+    der = cert.public_bytes(serialization.Encoding.DER)
+    assert der.count(issuer_alt_oid) == 1
+    twice = x509.load_der_x509_certificate(der.replace(issuer_alt_oid, b"\x06\x03\x55\x1d\x11"))
+    facts, problems = check(pem(twice), issued.key_pem, issued.chain_pem)
     assert facts is None
     assert problems == [Problem(CERT_AT, "is damaged: its names or public key can't be read")]
 
