@@ -1,6 +1,6 @@
 """Shared pieces of the benchmarks that run inside the sandbox: request bodies
-with real certificate chains, the HTTP shim on a loopback port, and a guard
-that the sandbox's environment is there."""
+with real certificate chains, the HTTP shim on a loopback port, and the
+Service built from the sandbox's environment (either job store)."""
 
 from __future__ import annotations
 
@@ -21,20 +21,35 @@ import uvicorn
 from fastapi import FastAPI
 
 from provisioning.sandbox.moto_server import free_port
-from provisioning.sandbox.test_material import issue
+from provisioning.service import Service
+from provisioning.settings import load
+from tests.material import issue
 
 TEMPLATE = "E1DACGTRXKKWCH"  # one of the sandbox's example templates
-SANDBOX_VARIABLES = ("AWS_ENDPOINT_URL", "PULUMI_BACKEND_URL", "SSL_SAAS_STATE_DIR")
+# Set by the sandbox in both modes; a benchmark run outside it would reach
+# for real AWS and a state directory of its own.
+SANDBOX_VARIABLES = ("AWS_ENDPOINT_URL", "SSL_SAAS_STATE_DIR", "SSL_SAAS_API_KEY")
 
 
 def require_sandbox(script: str) -> None:
     missing = [name for name in SANDBOX_VARIABLES if not os.environ.get(name)]
     if missing:
         sys.exit(
-            f"{script}: {', '.join(missing)} unset; run it inside the sandbox:\n"
-            f"  .venv/bin/python -m provisioning sandbox --state $(mktemp -d) -- "
+            f"{script}: {', '.join(missing)} unset; run it inside the sandbox "
+            f"(--shared for the DynamoDB job store and S3 backend):\n"
+            f"  .venv/bin/python -m provisioning sandbox [--shared] --state $(mktemp -d) -- "
             f".venv/bin/python bench/{script}"
         )
+
+
+def sandbox_service(script: str) -> Service:
+    """The Service as every front builds it, from the environment the sandbox
+    set; prints which job store and backend the figures are for."""
+    require_sandbox(script)
+    service = Service.start(load())
+    store = service.settings.job_store or "local directory"
+    print(f"job store: {store}; Pulumi backend: {service.settings.pulumi_backend}")
+    return service
 
 
 def load_average() -> str:
@@ -42,8 +57,8 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def api_key() -> str:
-    return os.environ["SSL_SAAS_API_KEY"]
+def api_key(service: Service) -> str:
+    return service.settings.required_api_key()
 
 
 def pem_items(items: int, prefix: str = "site") -> list[dict[str, Any]]:

@@ -17,8 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from provisioning.errors import RequestRejected
-from provisioning.sandbox.test_material import issue
 from provisioning.validation import validate_text
+from tests.material import issue
 
 SOURCE = {"existing_cf_info": {"distribution_id": "E195R1W5GIVPF5"}}
 

@@ -1,7 +1,8 @@
 """Diagnostic: where one import job's time goes. Submits an N-item import job
-(default 100) with a launch that only records it, then runs the worker's step
-in this process (``provisioning.worker.step``, as ``python -m
-provisioning.worker`` would) and prints:
+(default 100) with a launch that does nothing, then runs its first step in
+this process (``provisioning.step.run_step``, as ``python -m
+provisioning.step JOBID`` would: lease, sealed keys into the stack, update)
+and prints:
 
 - every Pulumi CLI call the step makes (through the Automation API or
   ``subprocess.run``), with its wall time;
@@ -17,9 +18,13 @@ provisioning.worker`` would) and prints:
   (the CLI's ``--profiling``), summarised with ``go tool pprof -top`` when Go
   is installed.
 
+The Service is built from the environment, so either job store works (the
+sandbox's local directory, or with ``--shared`` DynamoDB, an S3 backend and
+KMS secrets); the one used is printed.
+
 Run inside the sandbox:
 
-    .venv/bin/python -m provisioning sandbox --state $(mktemp -d) -- \
+    .venv/bin/python -m provisioning sandbox [--shared] --state $(mktemp -d) -- \
         .venv/bin/python bench/job_timeline.py --items 100 \
         [--py-spy /path/to/py-spy] [--go-profile /tmp/engine]
 """
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import os
 import resource
 import shutil
@@ -41,10 +47,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import import_request, require_sandbox
+from common import import_request, sandbox_service
 from pulumi.automation import _cmd, events
 
-from provisioning import jobs, stacks, worker
+from provisioning import jobs, stacks
+from provisioning.step import run_step
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -169,12 +176,11 @@ def main() -> None:
     parser.add_argument("--py-spy", help="path of a py-spy binary")
     parser.add_argument("--go-profile", help="file prefix for the engine's CPU profile")
     args = parser.parse_args()
-    require_sandbox("job_timeline.py")
+    service = sandbox_service("job_timeline.py")
 
     body = import_request(args.items, prefix=f"t{os.getpid()}x")
-    launched: list[Any] = []
     start = time.perf_counter()
-    job_id = jobs.submit(body, lambda job, pems: launched.append(pems))
+    job_id = jobs.submit(service, body, lambda _: None)
     took = time.perf_counter() - start
     print(f"{args.items}-item import job {job_id}: submitted in {took:.2f} s")
 
@@ -194,24 +200,21 @@ def main() -> None:
     cli = CliTimes(args.go_profile)
     cli.install()
     engine = EngineEvents(cli.origin)
-    product_update = stacks.update
-    stacks.update = lambda job, refresh=False: product_update(  # type: ignore[assignment]
-        job, refresh=refresh, on_event=engine
-    )
+    stacks.update = functools.partial(stacks.update, on_event=engine)  # type: ignore[assignment]
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cli.origin = time.perf_counter()
     engine.origin = cli.origin
-    worker.step(job_id, launched[0], False)
+    run_step(service, job_id, lambda: print("the step lost its lease", file=sys.stderr))
     wall = time.perf_counter() - cli.origin
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
     cpu["pulumi CLI processes (engine)"] = (
         children.ru_utime + children.ru_stime - children_before.ru_utime - children_before.ru_stime
     )
-    status = jobs.status(job_id)
+    status = jobs.status(service, job_id)
 
-    print(f"worker step: {wall:.2f} s wall, job status {status['status']} ({status['phase']})")
+    print(f"step: {wall:.2f} s wall, job status {status['status']} ({status['phase']})")
     print("Pulumi CLI calls (start offset, duration, command):")
     for offset, duration, words in cli.calls:
         print(f"  {offset:7.2f} s  {duration:6.2f} s  pulumi {words}")

@@ -1,9 +1,16 @@
 """The HTTP shim: the published ``/ssl_for_saas`` routes, plus deleting a job
-and previewing a request.
+and previewing a request, the API's OpenAPI document and the operator
+console (``/console/``).
 
 Handlers never block the event loop: everything that touches disk, AWS or a
 process runs in a thread. Errors are JSON with a stable shape — never a
-traceback or raw exception text.
+traceback or raw exception text. AWS out of reach, or throttling past the
+retries, is a 503 naming the service and operation that failed.
+
+Every route declares its answer's model (``provisioning.api_models``):
+FastAPI checks each answer against it, and the OpenAPI document, served
+behind the key like everything else that shows data, describes exactly
+what is sent.
 """
 
 from __future__ import annotations
@@ -13,15 +20,28 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException
 
-from provisioning import aws_clients, jobs
+from provisioning import aws_clients, console, jobs
+from provisioning.api_models import (
+    ApiErrorBody,
+    CertificateSummary,
+    DeleteAnswer,
+    JobPage,
+    JobRecordOut,
+    PreviewAnswer,
+    SslRequestIn,
+    SubmitAnswer,
+)
 from provisioning.errors import RequestRejected
 from provisioning.job_store import BadPageToken
 from provisioning.service import Service
@@ -35,6 +55,62 @@ class ApiError(Exception):
     def __init__(self, status: int, error: str, message: str, **extra: Any) -> None:
         super().__init__(message)
         self.status, self.body = status, {"error": error, "message": message, **extra}
+
+
+# Error answers each kind of route can give, for the document.
+UNAUTHORISED = {401: {"model": ApiErrorBody, "description": "no valid x-api-key header"}}
+REFUSED = {400: {"model": ApiErrorBody, "description": "the request was refused; every error"}}
+UNKNOWN_JOB = {404: {"model": ApiErrorBody, "description": "no job has this jobId"}}
+TOO_LARGE = {413: {"model": ApiErrorBody, "description": f"the body exceeds {MAX_BODY} bytes"}}
+AWS_DOWN = {
+    503: {"model": ApiErrorBody, "description": "AWS out of reach, or throttling past the retries"}
+}
+# The published "create one" example, as it is normalised.
+EXAMPLE_REQUEST = {
+    "acm_op": "create",
+    "auto_creation": "true",
+    "cnameList": [
+        {
+            "domainName": "yourdomainname.com",
+            "sanList": ["yourdomainname.com", "yourdomainnamealias1.com"],
+            "existing_cf_info": {"distribution_id": "E195R1W5GIVPF5", "config_version_id": "1"},
+        }
+    ],
+}
+REQUEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "the published request; trailing commas (as in its examples) are accepted",
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/SslRequestIn"},
+                "examples": {"create-one": {"value": EXAMPLE_REQUEST}},
+            }
+        },
+    }
+}
+
+
+class Api(FastAPI):
+    """The document describes what the handlers do: the request body they
+    read themselves, and a refused query as the 400 it is, not FastAPI's
+    422."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            document = super().openapi()
+            for path in document["paths"].values():
+                for operation in path.values():
+                    operation["responses"].pop("422", None)
+            schemas = document["components"]["schemas"]
+            for unused in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(unused, None)
+            _, request = models_json_schema(
+                [(SslRequestIn, "validation")], ref_template="#/components/schemas/{model}"
+            )
+            schemas.update(request["$defs"])
+            self.openapi_schema = document
+        return self.openapi_schema
 
 
 def create_app(
@@ -54,19 +130,25 @@ def create_app(
         yield
         stop.set()
 
-    def authorised(x_api_key: str | None = Header(default=None)) -> None:
+    api_key = APIKeyHeader(name="x-api-key", auto_error=False, description="the service's key")
+
+    def authorised(x_api_key: str | None = Security(api_key)) -> None:
         if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), key.encode()):
             raise ApiError(401, "unauthorized", "a valid x-api-key header is required")
 
-    # No interactive docs: FastAPI serves them outside the API-key check.
-    app = FastAPI(
+    # No interactive docs: FastAPI would serve them outside the API-key
+    # check. The document itself is a route behind the key (below).
+    app = Api(
         title="SSL for SaaS",
+        version="1",
         lifespan=lifespan,
-        dependencies=[Depends(authorised)],
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
     )
+    # The console's pages are shells without data (a browser can't send the
+    # key with a page request); what they show comes from these routes.
+    routes = APIRouter(dependencies=[Security(authorised)], responses=UNAUTHORISED)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, error: ApiError) -> JSONResponse:
@@ -77,7 +159,10 @@ def create_app(
         errors = [
             {"location": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in error.errors()
         ]
-        return JSONResponse({"error": "invalid_request", "errors": errors}, status_code=400)
+        return JSONResponse(
+            {"error": "invalid_request", "message": "the request was refused", "errors": errors},
+            status_code=400,
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:
@@ -106,7 +191,16 @@ def create_app(
 
     async def guarded(call: Callable[..., Any], *args: Any) -> Any:
         try:
-            return await run_in_threadpool(call, *args)
+            return await run_in_threadpool(aws_clients.named, call, *args)
+        except aws_clients.AwsFailure as trouble:
+            log.warning("%s", trouble)
+            raise ApiError(
+                503,
+                "aws_unavailable",
+                str(trouble),
+                service=trouble.service,
+                operation=trouble.operation,
+            ) from None
         except RequestRejected as rejected:
             errors = [{"location": p.location, "message": p.message} for p in rejected.problems]
             raise ApiError(
@@ -119,21 +213,41 @@ def create_app(
                 400, "invalid_request", "next is not a token this service handed out"
             ) from None
 
-    @app.post("/ssl_for_saas")
+    @routes.post(
+        "/ssl_for_saas",
+        response_model=SubmitAnswer,
+        responses={**REFUSED, **TOO_LARGE, **AWS_DOWN},
+        openapi_extra=REQUEST_BODY,
+    )
     async def submit(request: Request) -> dict[str, Any]:
         body = await body_of(request)
         job_id = await guarded(jobs.submit, service, body, workers.launch)
         return {"statusCode": 200, "body": job_id}
 
-    @app.post("/ssl_for_saas/preview")
+    @routes.post(
+        "/ssl_for_saas/preview",
+        response_model=PreviewAnswer,
+        responses={**REFUSED, **TOO_LARGE, **AWS_DOWN},
+        openapi_extra=REQUEST_BODY,
+    )
     async def preview(request: Request) -> dict[str, Any]:
         return await guarded(jobs.preview, service, await body_of(request))
 
-    @app.get("/ssl_for_saas/get_ssl_job")
+    @routes.get(
+        "/ssl_for_saas/get_ssl_job",
+        response_model=JobRecordOut,
+        response_model_exclude_unset=True,
+        responses={**REFUSED, **UNKNOWN_JOB, **AWS_DOWN},
+    )
     async def get_ssl_job(jobId: str = Query(...)) -> dict[str, Any]:
         return await guarded(jobs.status, service, jobId)
 
-    @app.get("/ssl_for_saas/list_ssl_jobs", response_model=None)
+    @routes.get(
+        "/ssl_for_saas/list_ssl_jobs",
+        response_model=list[JobRecordOut] | JobPage,
+        response_model_exclude_unset=True,
+        responses={**REFUSED, **AWS_DOWN},
+    )
     async def list_ssl_jobs(
         limit: int | None = Query(default=None, ge=1, le=jobs.DEFAULT_PAGE),
         next: str | None = Query(default=None, max_length=2048),
@@ -145,19 +259,36 @@ def create_app(
             return found
         return {"jobs": found, "next": following}
 
-    @app.get("/ssl_for_saas/list_cloudfront_arn_with_jobId")
+    @routes.get(
+        "/ssl_for_saas/list_cloudfront_arn_with_jobId",
+        response_model=list[str],
+        responses={**REFUSED, **UNKNOWN_JOB, **AWS_DOWN},
+    )
     async def distribution_arns(jobId: str = Query(...)) -> list[str]:
         return (await guarded(jobs.status, service, jobId))["distList"]
 
-    @app.get("/ssl_for_saas/list_ssl_certification_with_jobId")
+    @routes.get(
+        "/ssl_for_saas/list_ssl_certification_with_jobId",
+        response_model=list[str],
+        responses={**REFUSED, **UNKNOWN_JOB, **AWS_DOWN},
+    )
     async def certificate_arns(jobId: str = Query(...)) -> list[str]:
         return (await guarded(jobs.status, service, jobId))["certList"]
 
-    @app.get("/ssl_for_saas/cert_list")
+    @routes.get(
+        "/ssl_for_saas/cert_list",
+        response_model=list[CertificateSummary],
+        responses=AWS_DOWN,
+    )
     async def cert_list() -> list[dict[str, Any]]:
         return await guarded(certificate_summaries)
 
-    @app.delete("/ssl_for_saas/jobs/{job_id}", status_code=202)
+    @routes.delete(
+        "/ssl_for_saas/jobs/{job_id}",
+        status_code=202,
+        response_model=DeleteAnswer,
+        responses={**UNKNOWN_JOB, **AWS_DOWN},
+    )
     async def delete_job(job_id: str) -> dict[str, Any]:
         """Accepted whatever the job is doing: a running step destroys it as
         soon as its update ends."""
@@ -165,6 +296,12 @@ def create_app(
         await run_in_threadpool(workers.launch, job_id)
         return {"jobId": job_id, "status": "DESTROYING"}
 
+    @routes.get("/ssl_for_saas/openapi.json", include_in_schema=False)
+    async def openapi() -> dict[str, Any]:
+        return app.openapi()
+
+    app.include_router(routes)
+    console.attach(app)
     return app
 
 
@@ -192,10 +329,14 @@ def certificate_summaries() -> list[dict[str, Any]]:
             "status": summary.get("Status"),
             "type": summary.get("Type"),
             "keyAlgorithm": summary.get("KeyAlgorithm"),
-            "notBefore": summary.get("NotBefore"),
-            "notAfter": summary.get("NotAfter"),
+            "notBefore": iso(summary.get("NotBefore")),
+            "notAfter": iso(summary.get("NotAfter")),
             "inUse": summary.get("InUse"),
         }
         for page in pages
         for summary in page["CertificateSummaryList"]
     ]
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -1,9 +1,11 @@
-"""boto3 clients shared by every thread of a process.
+"""boto3 clients shared by every thread of a process, and AWS failures named.
 
 boto3's default session is not thread-safe to create clients from, and the
 HTTP shim, its watcher and its thread pool all need AWS at once; clients
 themselves are. Each client uses botocore's adaptive retry mode, which backs
-off and rate-limits on throttling instead of failing a job.
+off and rate-limits on throttling, and bounded timeouts, so no call waits on
+AWS for more than about half a minute: an unreachable AWS is reported, not
+waited out.
 """
 
 from __future__ import annotations
@@ -11,15 +13,61 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    HTTPClientError,
+    ReadTimeoutError,
+)
+from botocore.exceptions import ConnectionError as AwsConnectionError
 
-RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10})
+CONNECT_TIMEOUT = 3  # seconds to reach an endpoint
+READ_TIMEOUT = 7  # seconds to wait for an answer to arrive
+ATTEMPTS = 3  # the first try and two retries: at most 3 x (3 + 7) s plus 3 s of backoff
+CONFIG = Config(
+    connect_timeout=CONNECT_TIMEOUT,
+    read_timeout=READ_TIMEOUT,
+    retries={"mode": "adaptive", "total_max_attempts": ATTEMPTS},
+)
 # CloudFront only takes certificates from this region, whatever the stack's.
 CERTIFICATE_REGION = "us-east-1"
+# Error codes AWS answers when it rate-limits a caller.
+THROTTLING = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+    }
+)
 _creating = threading.Lock()
+_calls = threading.local()
+T = TypeVar("T")
+
+
+class AwsFailure(Exception):
+    """An AWS call that failed, named by service and operation, with a reason
+    short enough and safe enough to show a caller. ``transient`` when AWS was
+    out of reach or kept refusing (throttling, its own errors) past the
+    retries: worth trying again later, unlike a refusal."""
+
+    def __init__(self, service: str, operation: str, reason: str, transient: bool) -> None:
+        super().__init__(f"{service} {operation} failed: {reason}")
+        self.service, self.operation = service, operation
+        self.reason, self.transient = reason, transient
 
 
 def client(service: str, region: str | None = None) -> Any:
@@ -31,8 +79,57 @@ def client(service: str, region: str | None = None) -> Any:
 @functools.cache
 def _client(service: str, region: str | None, endpoint: str | None) -> Any:
     with _creating:
-        return boto3.session.Session().client(service, region_name=region, config=RETRIES)
+        made = boto3.session.Session().client(service, region_name=region, config=CONFIG)
+    made.meta.events.register("before-parameter-build", functools.partial(_calling, service))
+    return made
+
+
+def _calling(service: str, model: Any, **_: Any) -> None:
+    """Remembers, per thread, the call under way: a connection error doesn't
+    say which call it broke, and a calling thread makes one call at a time."""
+    _calls.current = (service, model.name)
 
 
 def acm() -> Any:
     return client("acm", CERTIFICATE_REGION)
+
+
+def failure(error: BaseException) -> AwsFailure | None:
+    """``error`` as a named AWS failure; None when it is not one. Asked in
+    the thread that made the call, right after it failed."""
+    if isinstance(error, AwsFailure):
+        return error
+    service, operation = getattr(_calls, "current", ("aws", "call"))
+    if isinstance(error, ClientError):
+        if error.operation_name != operation:
+            service, operation = "aws", error.operation_name
+        code = str(error.response.get("Error", {}).get("Code") or "")
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        said = code or f"HTTP {status}"
+        if code in THROTTLING or status == 429:
+            return AwsFailure(service, operation, f"throttled ({said}) past the retries", True)
+        if status >= 500:
+            return AwsFailure(service, operation, f"AWS error ({said}) past the retries", True)
+        return AwsFailure(service, operation, said, False)
+    if isinstance(error, ConnectTimeoutError):
+        return AwsFailure(service, operation, "no connection within the time allowed", True)
+    if isinstance(error, ReadTimeoutError):
+        return AwsFailure(service, operation, "no answer within the time allowed", True)
+    if isinstance(error, EndpointConnectionError):
+        return AwsFailure(service, operation, "the endpoint could not be reached", True)
+    if isinstance(error, (AwsConnectionError, HTTPClientError)):
+        return AwsFailure(service, operation, "the connection failed", True)
+    return None
+
+
+def named(call: Callable[..., T], *args: Any) -> T:
+    """Runs ``call``; AWS out of reach or throttling past the retries comes
+    out as a transient AwsFailure, named while this thread still knows which
+    call failed."""
+    try:
+        return call(*args)
+    except Exception as error:
+        found = failure(error)
+        if found is None or not found.transient:
+            raise
+        raise found from None

@@ -4,7 +4,8 @@
 Status reads go straight to the checkpoint instead of through the CLI: a CLI
 call costs a process start and hundreds of milliseconds, and listing 200 jobs
 would cost minutes. The checkpoint is the engine's own record, so the
-outputs read are exactly what the engine wrote.
+outputs read are exactly what the engine wrote. A checkpoint that can't be
+read (truncated, not the engine's JSON) is that one job's damage.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from provisioning import aws_clients
+from provisioning.job_store import DamagedJob
 from provisioning.settings import PROJECT, Settings
 
 
@@ -97,23 +99,42 @@ def lock_prefix(job_id: str) -> str:
 
 def checkpoint(backend: Backend, job_id: str) -> dict[str, Any] | None:
     """The stack's checkpoint as the engine last wrote it; None when there is
-    no such stack."""
-    raw = backend.read(stack_key(job_id))
-    return None if raw is None else dict(json.loads(raw))
+    no such stack; DamagedJob when it can't be read as one."""
+    key = stack_key(job_id)
+    try:
+        raw = backend.read(key)
+        found = None if raw is None else json.loads(raw)
+    except BotoCoreError:
+        raise  # AWS out of reach (some of botocore's errors are OSErrors too), not damage
+    except OSError as error:
+        raise DamagedJob(job_id, "stack checkpoint", f"{key}: {error.strerror}") from None
+    except ValueError as error:
+        where = f" at character {error.pos}" if isinstance(error, json.JSONDecodeError) else ""
+        raise DamagedJob(job_id, "stack checkpoint", f"{key}: not valid JSON{where}") from None
+    if found is None:
+        return None
+    if not (isinstance(found, dict) and isinstance(found.get("checkpoint"), dict)):
+        raise DamagedJob(job_id, "stack checkpoint", f"{key}: not a stack checkpoint")
+    return found
+
+
+def resources_in(found: dict[str, Any] | None) -> list[dict[str, Any]]:
+    latest = (found or {}).get("checkpoint", {}).get("latest") or {}
+    return list(latest.get("resources") or [])
 
 
 def stack_resources(backend: Backend, job_id: str) -> list[dict[str, Any]]:
-    latest = (checkpoint(backend, job_id) or {}).get("checkpoint", {}).get("latest") or {}
-    return list(latest.get("resources") or [])
+    return resources_in(checkpoint(backend, job_id))
 
 
 def stack_outputs(backend: Backend, job_id: str) -> dict[str, Any] | None:
     """The root stack's outputs as of the last finished update; {} before
     the first, None when there is no such stack."""
-    if checkpoint(backend, job_id) is None:
+    found = checkpoint(backend, job_id)
+    if found is None:
         return None
-    for resource in stack_resources(backend, job_id):
-        if resource["type"] == "pulumi:pulumi:Stack":
+    for resource in resources_in(found):
+        if resource.get("type") == "pulumi:pulumi:Stack":
             return dict(resource.get("outputs") or {})
     return {}
 

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, NoCredentialsError
 
@@ -26,6 +27,7 @@ from provisioning.supervisor import Supervisor
 from provisioning.validation import validate_text
 
 EXIT_REFUSED = 2
+ENDED = (JobStatus.SUCCESS, JobStatus.FAILED, JobStatus.DAMAGED)
 
 
 def read_file(path: Path) -> bytes:
@@ -71,31 +73,44 @@ def refused(rejected: RequestRejected) -> int:
     return EXIT_REFUSED
 
 
+def progress(job: dict[str, Any]) -> str:
+    """The job and each of its items in a few lines: what a person waiting
+    on `submit --wait` needs, the DNS records to publish first."""
+    certificates = f"{job['cert_completed_number']}/{job['cert_total_number']}"
+    distributions = (
+        f"{job['cloudfront_distribution_created_number']}"
+        f"/{job['cloudfront_distribution_total_number']}"
+    )
+    lines = [
+        f"{job['status']}: certificates {certificates} issued, "
+        f"distributions {distributions} created"
+    ]
+    for item in job["items"]:
+        state = f"certificate {item['certificateStatus'] or 'not yet requested'}"
+        if item["distributionId"]:
+            state += f", distribution {item['distributionId']} {item['distributionStatus']}"
+        if "error" in item:
+            state += f", failed: {item['error']}"
+        lines.append(f"  {item['key']} {item['names'][0]}: {state}")
+    lines += [
+        f"  DNS validation record: {name} {record['type']} {record['value']}"
+        for name, record in job["dcv_validation_msg"].items()
+    ]
+    return "\n".join(lines)
+
+
 def follow(job_id: str, supervisor: Supervisor) -> int:
     """Drives the job from this process and prints each change of state
-    until it succeeds or fails."""
+    until it ends."""
     last = None
     while True:
         supervisor.tick(only=job_id)
         job = jobs.status(supervisor.service, job_id)
-        certificates = f"{job['cert_completed_number']}/{job['cert_total_number']}"
-        distributions = (
-            f"{job['cloudfront_distribution_created_number']}"
-            f"/{job['cloudfront_distribution_total_number']}"
-        )
-        summary = (
-            f"{job['status']}: certificates {certificates} issued, "
-            f"distributions {distributions} created"
-            + "".join(
-                f"\n  DNS validation record: {name} {record['type']} {record['value']}"
-                for name, record in job["dcv_validation_msg"].items()
-            )
-        )
+        summary = progress(job)
         if summary != last:
             print(summary, flush=True)
             last = summary
-        ended = job["status"] in (JobStatus.SUCCESS, JobStatus.FAILED)
-        if ended and not supervisor.busy(job_id):
+        if job["status"] in ENDED and not supervisor.busy(job_id):
             if job["promptInfo"]:
                 print(job["promptInfo"], file=sys.stderr)
             return 0 if job["status"] == JobStatus.SUCCESS else 1

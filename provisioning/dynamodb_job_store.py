@@ -6,30 +6,42 @@ conditional writes); ``blob#NAME#NNNN`` hold a blob in chunks, since an item
 is capped at 400 KB and a 100-item import's certificates are not. Two sparse
 indexes: ``open`` (only open jobs carry the attribute, so the watcher's
 query doesn't grow with finished jobs) and ``listing`` (records only, newest
-first, for paging).
+first, for paging). A name a job serves is claimed by an item of its own
+(partition ``name#NAME``), written conditionally, so of two submissions
+naming it at once only one gets it.
 
 The table is created on first use, on demand (pay per request).
 """
 
 from __future__ import annotations
 
+import json
 import time
 import zlib
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from provisioning import aws_clients
 from provisioning.job_store import (
+    NAMES,
     BadPageToken,
+    DamagedJob,
     JobRecord,
+    Listed,
+    NamesHeld,
     StaleRecord,
     decode_token,
     encode_token,
+    holds_names,
     stamped,
+    unreadable,
+    with_names,
 )
 
 RECORD = "record"
+CLAIM = "claim"
 CHUNK = 300_000  # bytes of blob per item, well under DynamoDB's 400 KB
 OPEN_INDEX = "open"
 LISTING_INDEX = "listing"
@@ -42,18 +54,46 @@ class DynamoDBJobStore:
         self.client = aws_clients.client("dynamodb")
         ensure_table(self.client, table)
 
-    def create(self, record: JobRecord, blobs: dict[str, bytes]) -> None:
-        for name, data in blobs.items():
+    def create(
+        self, record: JobRecord, blobs: dict[str, bytes], names: tuple[str, ...] = ()
+    ) -> None:
+        for name, data in with_names(blobs, names).items():
             self.put_blob(record.jobId, name, data)
+        try:
+            self.claim(record.jobId, names)
+        except NamesHeld:
+            self.delete(record.jobId)
+            raise
         self.write(stamped(record), "attribute_not_exists(jobId)", {})
 
     def get(self, job_id: str) -> JobRecord | None:
-        found = self.client.get_item(
+        found = self.record_item(job_id)
+        return None if found is None else decoded(job_id, found)
+
+    def record_item(self, job_id: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.client.get_item(
             TableName=self.table,
             Key={"jobId": {"S": job_id}, "part": {"S": RECORD}},
             ConsistentRead=True,
         ).get("Item")
-        return None if found is None else decoded(found)
+        return found
+
+    def salvage(self, record: JobRecord) -> JobRecord:
+        """Conditional on the damaged item's own version attribute, which
+        stands beside the body that can't be read."""
+        found = self.record_item(record.jobId)
+        if found is None:
+            raise StaleRecord(record.jobId)
+        try:
+            decoded(record.jobId, found)
+        except DamagedJob:
+            written = stamped(record)
+            if "version" in found:
+                self.write(written, "version = :read", {":read": found["version"]})
+            else:
+                self.write(written, "attribute_exists(jobId) AND attribute_not_exists(version)", {})
+            return written
+        raise StaleRecord(record.jobId)
 
     def put(self, record: JobRecord) -> JobRecord:
         written = stamped(record)
@@ -93,7 +133,7 @@ class DynamoDBJobStore:
         )
         return sorted(item["jobId"]["S"] for item in found)
 
-    def page(self, limit: int, after: str | None) -> tuple[list[JobRecord], str | None]:
+    def page(self, limit: int, after: str | None) -> tuple[list[Listed], str | None]:
         """The listing index projects only keys; each page's records are then
         read whole (consistently) by key."""
         request: dict[str, Any] = {
@@ -115,9 +155,87 @@ class DynamoDBJobStore:
             if error.response["Error"]["Code"] == "ValidationException":
                 raise BadPageToken(after or "") from None
             raise
-        records = [r for item in answer["Items"] if (r := self.get(item["jobId"]["S"]))]
+        listed: list[Listed] = []
+        for item in answer["Items"]:
+            try:
+                record = self.get(item["jobId"]["S"])
+            except DamagedJob as damage:
+                listed.append(damage)
+                continue
+            if record is not None:
+                listed.append(record)
         last = answer.get("LastEvaluatedKey")
-        return records, encode_token(last) if last else None
+        return listed, encode_token(last) if last else None
+
+    def holders(self, names: tuple[str, ...]) -> dict[str, str]:
+        found = {}
+        for name in names:
+            claim = self.claim_item(name)
+            if claim is not None and holds_names(self, *claimant(claim)):
+                found[name] = claimant(claim)[0]
+        return found
+
+    def claim(self, job_id: str, names: tuple[str, ...]) -> None:
+        """Claims every name, or none: names taken before one turned out to
+        be held are released again."""
+        taken: list[str] = []
+        held: dict[str, str] = {}
+        for name in names:
+            holder = self.take(job_id, name)
+            if holder is None:
+                taken.append(name)
+            else:
+                held[name] = holder
+        if held:
+            self.release(job_id, taken)
+            raise NamesHeld(held)
+
+    def take(self, job_id: str, name: str) -> str | None:
+        """Claims ``name`` for the job, or returns the live job holding it. A
+        claim whose job no longer holds it is taken over by a write
+        conditional on that very claim, so two takers never both win."""
+        claim = {"holder": {"S": job_id}, "claimedAt": {"N": repr(time.time())}}
+        condition = "attribute_not_exists(jobId) OR holder = :me"
+        values: dict[str, Any] = {":me": {"S": job_id}}
+        while True:
+            try:
+                self.client.put_item(
+                    TableName=self.table,
+                    Item={**claim_key(name), **claim},
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues=values,
+                )
+                return None
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+            found = self.claim_item(name)
+            if found is None:  # released meanwhile
+                condition, values = "attribute_not_exists(jobId)", {}
+                continue
+            if holds_names(self, *claimant(found)):
+                return claimant(found)[0]
+            condition = "holder = :them AND claimedAt = :at"
+            values = {":them": found["holder"], ":at": found["claimedAt"]}
+
+    def claim_item(self, name: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.client.get_item(
+            TableName=self.table, Key=claim_key(name), ConsistentRead=True
+        ).get("Item")
+        return found
+
+    def release(self, job_id: str, names: list[str]) -> None:
+        for name in names:
+            try:
+                self.client.delete_item(
+                    TableName=self.table,
+                    Key=claim_key(name),
+                    ConditionExpression="holder = :me",
+                    ExpressionAttributeValues={":me": {"S": job_id}},
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
 
     def get_blob(self, job_id: str, name: str) -> bytes | None:
         chunks = self.query(
@@ -148,8 +266,16 @@ class DynamoDBJobStore:
         self.delete_parts(job_id, {item["part"]["S"] for item in self.blob_keys(job_id, name)})
 
     def delete(self, job_id: str) -> None:
-        """Blobs first, record last: a record is never left pointing at
-        nothing, and a half-done delete is finished by the next."""
+        """Claims first, then blobs, record last: a record is never left
+        pointing at nothing, and a half-done delete is finished by the next.
+        With its list of names unreadable, the job's claims lapse instead,
+        once the job is gone (see ``holds_names``)."""
+        try:
+            names = json.loads(self.get_blob(job_id, NAMES) or b"[]")
+        except ValueError:
+            names = []
+        if isinstance(names, list):
+            self.release(job_id, [str(name) for name in names])
         parts = {
             item["part"]["S"]
             for item in self.query(
@@ -181,8 +307,24 @@ class DynamoDBJobStore:
         return [item for page in pages for item in page["Items"]]
 
 
-def decoded(item: dict[str, Any]) -> JobRecord:
-    return JobRecord.model_validate_json(zlib.decompress(bytes(item["body"]["B"])))
+def decoded(job_id: str, item: dict[str, Any]) -> JobRecord:
+    created = str(item.get("created", {}).get("S", "")).rpartition("#")[0]
+    try:
+        body = zlib.decompress(bytes(item["body"]["B"]))
+    except (KeyError, TypeError, zlib.error):
+        raise DamagedJob(job_id, "record", "its body is not compressed JSON", created) from None
+    try:
+        return JobRecord.model_validate_json(body)
+    except ValidationError as error:
+        raise DamagedJob(job_id, "record", unreadable(error), created) from None
+
+
+def claim_key(name: str) -> dict[str, Any]:
+    return {"jobId": {"S": f"name#{name}"}, "part": {"S": CLAIM}}
+
+
+def claimant(claim: dict[str, Any]) -> tuple[str, float]:
+    return str(claim["holder"]["S"]), float(claim["claimedAt"]["N"])
 
 
 def ensure_table(client: Any, table: str) -> None:

@@ -6,6 +6,11 @@ Two implementations: a local directory (one box, the default) and a DynamoDB
 table (several instances). Records are only ever changed by a conditional
 write against the version read, so two instances never overwrite each
 other's change; the loser reads again and decides again.
+
+A record that can't be read raises DamagedJob, which names the job: it is
+shown as damaged and can be deleted, and never stops another job. Each
+domain name a live job serves is claimed in the store when the job is
+created, so two jobs never serve one name.
 """
 
 from __future__ import annotations
@@ -17,14 +22,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from provisioning.lifecycle import OPEN_PHASES, Phase
-from provisioning.settings import Settings
 
 INPUTS = "inputs"  # JobInputs as JSON
 STACK_CONFIG = "stack-config"  # the job's Pulumi.<jobId>.yaml: ciphertext only
 SEALED_KEYS = "sealed-keys"  # private keys until the first step moves them into the stack
+NAMES = "names"  # the names the job claimed (JSON list), released when it is deleted
+# Names are claimed just before the job's record is written: a claim whose
+# job has no record yet is a submission under way, unless it is older than
+# any submission takes.
+CLAIM_GRACE_SECONDS = 300.0
 
 
 class Lease(BaseModel):
@@ -55,6 +64,11 @@ class JobRecord(BaseModel):
     interrupted: bool = False
     # News from AWS: the next update re-reads certificates and distributions.
     refresh: bool = False
+    # Why the last look at AWS for news failed (None once one succeeds), how
+    # many failed in a row, and when (epoch seconds) to look again.
+    check_error: str | None = None
+    check_failures: int = 0
+    next_check: float = 0.0
     version: int = 0
     updated: str = ""
 
@@ -74,6 +88,29 @@ class BadPageToken(ValueError):
     """A paging token this store did not hand out."""
 
 
+class DamagedJob(Exception):
+    """Something stored of one job can't be read (``part``: its record, or
+    its stack's checkpoint). Raised where it is read; shown as the job's
+    damage, never as another job's failure. ``created`` is the job's
+    creation date when the store still knows it."""
+
+    def __init__(self, job_id: str, part: str, reason: str, created: str = "") -> None:
+        super().__init__(f"job {job_id}: its {part} can't be read ({reason})")
+        self.job_id, self.part, self.reason, self.created = job_id, part, reason, created
+
+
+class NamesHeld(Exception):
+    """Names another live job holds: name -> that job's id."""
+
+    def __init__(self, held: dict[str, str]) -> None:
+        super().__init__(", ".join(f"{name} is held by job {job}" for name, job in held.items()))
+        self.held = held
+
+
+# What a listing holds of each job: its record, or why it can't be read.
+Listed = JobRecord | DamagedJob
+
+
 def encode_token(value: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
 
@@ -86,12 +123,28 @@ def decode_token(token: str) -> Any:
 
 
 class JobStore(Protocol):
-    def create(self, record: JobRecord, blobs: dict[str, bytes]) -> None:
-        """Stores a new job: its blobs first, then its record, whose presence
-        is what makes the job exist."""
+    def create(
+        self, record: JobRecord, blobs: dict[str, bytes], names: tuple[str, ...] = ()
+    ) -> None:
+        """Stores a new job: its blobs first, then its claims on ``names``,
+        then its record, whose presence is what makes the job exist. Raises
+        NamesHeld, storing nothing, if another live job holds any of them."""
         ...
 
-    def get(self, job_id: str) -> JobRecord | None: ...
+    def get(self, job_id: str) -> JobRecord | None:
+        """The job's record; None if there is none; DamagedJob if it can't be
+        read."""
+        ...
+
+    def salvage(self, record: JobRecord) -> JobRecord:
+        """Stores ``record`` in place of one that can't be read, so the job
+        can be handled (deleted) again; raises StaleRecord if the stored one
+        can be read, or is gone."""
+        ...
+
+    def holders(self, names: tuple[str, ...]) -> dict[str, str]:
+        """The names live jobs hold: name -> job id."""
+        ...
 
     def put(self, record: JobRecord) -> JobRecord:
         """Stores ``record`` if the stored one still has its version; raises
@@ -103,8 +156,9 @@ class JobStore(Protocol):
         finished ones."""
         ...
 
-    def page(self, limit: int, after: str | None) -> tuple[list[JobRecord], str | None]:
-        """Records newest first, ``limit`` at a time; the token continues."""
+    def page(self, limit: int, after: str | None) -> tuple[list[Listed], str | None]:
+        """Records newest first, ``limit`` at a time; the token continues. A
+        record that can't be read is listed as its DamagedJob."""
         ...
 
     def get_blob(self, job_id: str, name: str) -> bytes | None: ...
@@ -114,7 +168,8 @@ class JobStore(Protocol):
     def delete_blob(self, job_id: str, name: str) -> None: ...
 
     def delete(self, job_id: str) -> None:
-        """Removes the record and every blob of the job."""
+        """Removes the record and every blob of the job, and releases the
+        names it claimed."""
         ...
 
 
@@ -131,7 +186,8 @@ def change(
 ) -> JobRecord | None:
     """Applies ``edit`` to the current record until the write wins. ``edit``
     returns None to change nothing (for example the phase no longer allows
-    it); so does a missing record."""
+    it); so does a missing record. A record that can't be read raises
+    DamagedJob."""
     while True:
         record = store.get(job_id)
         if record is None:
@@ -145,11 +201,28 @@ def change(
             continue
 
 
-def open_job_store(settings: Settings) -> JobStore:
-    if settings.job_store.startswith("dynamodb://"):
-        from provisioning.dynamodb_job_store import DynamoDBJobStore
+def with_names(blobs: dict[str, bytes], names: tuple[str, ...]) -> dict[str, bytes]:
+    """The blobs a new job is stored with: its own, and the names it claims,
+    which its deletion releases."""
+    return {**blobs, NAMES: json.dumps(names).encode()} if names else blobs
 
-        return DynamoDBJobStore(settings.job_store.removeprefix("dynamodb://"))
-    from provisioning.local_job_store import LocalJobStore
 
-    return LocalJobStore(settings.root / "jobs")
+def unreadable(error: ValidationError) -> str:
+    """Why a stored record doesn't read as one, briefly and without its
+    content."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {first['msg']}" if where else str(first["msg"])
+
+
+def holds_names(store: JobStore, job_id: str, claimed_at: float) -> bool:
+    """Whether the job that claimed names at ``claimed_at`` still holds them:
+    a live job (neither failed nor gone), one being submitted, or one whose
+    record can't be read, until it is deleted."""
+    try:
+        record = store.get(job_id)
+    except DamagedJob:
+        return True
+    if record is None:
+        return time.time() - claimed_at < CLAIM_GRACE_SECONDS
+    return record.phase != Phase.FAILED

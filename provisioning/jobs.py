@@ -5,6 +5,10 @@ validation, template resolution, and storing the job (its inputs, and its
 private keys sealed) — and hands the job to the workers; every Pulumi CLI
 call happens there, never on the caller's time. Once the id is answered,
 the job is durable: any instance can run it.
+
+A job something of which can't be read is shown as DAMAGED, in its record
+and in the list, and deleting it removes what can be removed; it never
+stops another job or a listing.
 """
 
 from __future__ import annotations
@@ -14,14 +18,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 from provisioning.backend import stack_outputs
+from provisioning.errors import Problem, RequestRejected
 from provisioning.job_ids import new_id, valid_id
 from provisioning.job_inputs import job_inputs, private_keys
 from provisioning.job_spec import accept
-from provisioning.job_store import INPUTS, SEALED_KEYS, JobRecord, change
+from provisioning.job_store import (
+    INPUTS,
+    SEALED_KEYS,
+    DamagedJob,
+    JobRecord,
+    Listed,
+    NamesHeld,
+    StaleRecord,
+    change,
+    now,
+)
 from provisioning.key_envelope import seal
 from provisioning.lifecycle import Phase
 from provisioning.service import Service
-from provisioning.status import job_status
+from provisioning.status import damaged_status, job_status
+from provisioning.validation import ValidRequest
 
 # Hands a job to the workers.
 Launch = Callable[[str], None]
@@ -43,25 +59,58 @@ def submit(service: Service, body: bytes, launch: Launch) -> str:
     if keys:
         blobs[SEALED_KEYS] = seal(keys, service.settings)
     job_id = new_id()
-    service.store.create(
-        JobRecord(
-            jobId=job_id,
-            jobType=valid.acm_op,
-            creationDate=accepted_at.isoformat(),
-            job_input=valid.request.model_dump(mode="json", exclude={"pemList"}),
-            items=len(valid.items),
-            auto_creation=valid.auto_creation,
-        ),
-        blobs,
-    )
+    try:
+        service.store.create(
+            JobRecord(
+                jobId=job_id,
+                jobType=valid.acm_op,
+                creationDate=accepted_at.isoformat(),
+                job_input=valid.request.model_dump(mode="json", exclude={"pemList"}),
+                items=len(valid.items),
+                auto_creation=valid.auto_creation,
+            ),
+            blobs,
+            names_of(valid),
+        )
+    except NamesHeld as held:
+        raise refusal(valid, held.held) from None
     launch(job_id)
     return job_id
 
 
+def names_of(valid: ValidRequest) -> tuple[str, ...]:
+    return tuple(name for item in valid.items for name in item.names)
+
+
+def refusal(valid: ValidRequest, held: dict[str, str]) -> RequestRejected:
+    """Each held name at its place in the request: an alias can be served by
+    one distribution only, so the caller must delete the job holding it."""
+    problems = []
+    for item in valid.items:
+        for index, name in enumerate(item.names):
+            if name in held:
+                where = name_location(item.key, index, item.imported is not None)
+                message = f"{name} is held by job {held[name]}; delete that job first"
+                problems.append(Problem(where, message))
+    return RequestRejected(problems)
+
+
+def name_location(key: str, index: int, imported: bool) -> str:
+    """An imported certificate's names are in its PEM; a requested one's
+    first name is its domainName, the others are in its sanList."""
+    if imported:
+        return f"{key}.CertPem"
+    return f"{key}.domainName" if index == 0 else f"{key}.sanList"
+
+
 def preview(service: Service, body: bytes) -> dict[str, Any]:
     """What a request would create, without creating (or saving) anything;
-    a live template shows as version 0."""
+    a live template shows as version 0. A name another job holds refuses
+    the preview as it would the submission."""
     valid, sources = accept(body, service.settings, save=False)
+    held = service.store.holders(names_of(valid))
+    if held:
+        raise refusal(valid, held)
     return {
         "jobType": valid.acm_op,
         "items": [
@@ -84,28 +133,66 @@ def preview(service: Service, body: bytes) -> dict[str, Any]:
 
 
 def status(service: Service, job_id: str) -> dict[str, Any]:
-    record = service.store.get(job_id) if valid_id(job_id) else None
-    if record is None:
+    try:
+        found: Listed | None = service.store.get(job_id) if valid_id(job_id) else None
+    except DamagedJob as damage:
+        found = damage
+    if found is None:
         raise UnknownJob(job_id)
-    return job_status(record, stack_outputs(service.backend, job_id))
+    return shown(service, found)
 
 
 def statuses(
     service: Service, limit: int = DEFAULT_PAGE, after: str | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of job records, newest first, and the token for the next."""
-    records, following = service.store.page(limit, after)
-    found = [job_status(r, stack_outputs(service.backend, r.jobId)) for r in records]
-    return found, following
+    listed, following = service.store.page(limit, after)
+    return [shown(service, found) for found in listed], following
+
+
+def shown(service: Service, found: Listed) -> dict[str, Any]:
+    """The one place a job's damage becomes its record: whatever of it
+    can't be read, the caller gets the job as DAMAGED, and what to do."""
+    if isinstance(found, DamagedJob):
+        return damaged_status(found, None)
+    try:
+        return job_status(found, stack_outputs(service.backend, found.jobId))
+    except DamagedJob as damage:
+        return damaged_status(damage, found)
 
 
 def request_destroy(service: Service, job_id: str) -> None:
     """Marks the job for destruction, whatever it is doing: a step running
     now sees the mark when its update ends and destroys the job itself;
-    otherwise a new step does."""
+    otherwise a new step does. A record that can't be read is replaced by
+    one that says only that the job is to be destroyed."""
 
     def mark(record: JobRecord) -> JobRecord:
         return record.model_copy(update={"phase": Phase.DESTROYING})
 
-    if not valid_id(job_id) or change(service.store, job_id, mark) is None:
+    if not valid_id(job_id):
         raise UnknownJob(job_id)
+    while True:
+        try:
+            if change(service.store, job_id, mark) is None:
+                raise UnknownJob(job_id)
+            return
+        except DamagedJob as damage:
+            try:
+                service.store.salvage(stand_in(damage))
+                return
+            except StaleRecord:
+                continue  # readable again, or gone: decide again
+
+
+def stand_in(damage: DamagedJob) -> JobRecord:
+    return JobRecord(
+        jobId=damage.job_id,
+        jobType="",
+        creationDate=damage.created or now(),
+        job_input={},
+        items=0,
+        auto_creation=False,
+        phase=Phase.DESTROYING,
+        error=f"{damage}; it is being deleted",
+    )

@@ -43,6 +43,9 @@ class JobStatus(StrEnum):
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
     DESTROYING = "DESTROYING"
+    # Something stored of the job (its record, its stack's checkpoint) can't
+    # be read: nothing more happens to it until it is deleted.
+    DAMAGED = "DAMAGED"
 
 
 class CertificateStatus(StrEnum):
@@ -82,16 +85,20 @@ def item_failed(item: Mapping[str, Any], errors: Mapping[str, str]) -> bool:
 
 
 def item_ended(item: Mapping[str, Any], errors: Mapping[str, str], auto_creation: bool) -> bool:
-    """An item has ended when it failed, or when it is issued and (with
-    auto_creation) its distribution deployed. One failed item never stops
-    the others."""
+    """An item has ended when it failed, or when its certificate is issued
+    and (with auto_creation) its distribution deployed, both as the outputs
+    say: a job never ends on outputs that still show a certificate pending.
+    One failed item never stops the others."""
     if item_failed(item, errors):
         return True
+    issued = item.get("certificateStatus") == CertificateStatus.ISSUED
     if auto_creation:
-        return bool(item.get("distributionId")) and (
-            item.get("distributionStatus") == DistributionStatus.DEPLOYED
+        return (
+            issued
+            and bool(item.get("distributionId"))
+            and (item.get("distributionStatus") == DistributionStatus.DEPLOYED)
         )
-    return item.get("certificateStatus") == CertificateStatus.ISSUED
+    return issued
 
 
 def job_ended(
@@ -112,3 +119,9 @@ def awaits_aws(item: Mapping[str, Any]) -> tuple[bool, bool]:
         item.get("distributionStatus") != DistributionStatus.DEPLOYED
     )
     return certificate, distribution
+
+
+def retry_delay(poll_seconds: float, failures: int, longest: float = 600.0) -> float:
+    """How long to wait before trying a job again after ``failures`` failed
+    tries in a row: twice as long each time, up to ``longest``."""
+    return float(min(poll_seconds * 2 ** min(failures, 20), longest))

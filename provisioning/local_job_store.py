@@ -1,30 +1,42 @@
 """The job store in a local directory: one box, the default.
 
 ``<root>/<jobId>/record.json`` and one file per blob; ``<root>/.open/<jobId>``
-marks the open jobs, so the watcher lists only those. Writes are atomic
-(written aside, then renamed) and a record's conditional write holds an
-exclusive lock on the job's folder, so the server's threads and the step
+marks the open jobs, so the watcher lists only those; ``<root>/.names/<name>``
+is a job's claim on a name. Writes are atomic (written aside, then renamed)
+and a record's conditional write holds an exclusive lock on the job's folder,
+claims one on the claims' folder, so the server's threads and the step
 processes never lose each other's changes.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from provisioning.job_ids import valid_id
 from provisioning.job_store import (
+    NAMES,
     BadPageToken,
+    DamagedJob,
     JobRecord,
+    Listed,
+    NamesHeld,
     StaleRecord,
     decode_token,
     encode_token,
+    holds_names,
     stamped,
+    unreadable,
+    with_names,
 )
 
 RECORD = "record.json"
@@ -34,17 +46,25 @@ class LocalJobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.open_marks = root / ".open"
+        self.claims = root / ".names"
 
     def folder(self, job_id: str) -> Path:
         if not valid_id(job_id):
             raise ValueError("not a job id")
         return self.root / job_id
 
-    def create(self, record: JobRecord, blobs: dict[str, bytes]) -> None:
+    def create(
+        self, record: JobRecord, blobs: dict[str, bytes], names: tuple[str, ...] = ()
+    ) -> None:
         folder = self.folder(record.jobId)
         folder.mkdir(parents=True)
-        for name, data in blobs.items():
+        for name, data in with_names(blobs, names).items():
             self.put_blob(record.jobId, name, data)
+        try:
+            self.claim(record.jobId, names)
+        except NamesHeld:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         with self.locked(record.jobId):
             self.write(stamped(record))
 
@@ -52,9 +72,15 @@ class LocalJobStore:
         if not valid_id(job_id):
             return None
         try:
-            return JobRecord.model_validate_json((self.folder(job_id) / RECORD).read_bytes())
+            raw = (self.folder(job_id) / RECORD).read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as error:
+            raise DamagedJob(job_id, "record", f"{RECORD}: {error.strerror}") from None
+        try:
+            return JobRecord.model_validate_json(raw)
+        except ValidationError as error:
+            raise DamagedJob(job_id, "record", f"{RECORD}: {unreadable(error)}") from None
 
     def put(self, record: JobRecord) -> JobRecord:
         with self.locked(record.jobId):
@@ -64,6 +90,19 @@ class LocalJobStore:
             written = stamped(record)
             self.write(written)
             return written
+
+    def salvage(self, record: JobRecord) -> JobRecord:
+        try:
+            with self.locked(record.jobId):
+                try:
+                    self.get(record.jobId)
+                except DamagedJob:
+                    written = stamped(record)
+                    self.write(written)
+                    return written
+        except FileNotFoundError:
+            pass  # deleted meanwhile
+        raise StaleRecord(record.jobId)
 
     def write(self, record: JobRecord) -> None:
         atomic_write(self.folder(record.jobId) / RECORD, record.model_dump_json().encode())
@@ -76,34 +115,87 @@ class LocalJobStore:
 
     @contextmanager
     def locked(self, job_id: str) -> Iterator[None]:
-        descriptor = os.open(self.folder(job_id), os.O_RDONLY)
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        with exclusive(self.folder(job_id)):
             yield
-        finally:
-            os.close(descriptor)
 
     def unfinished(self) -> list[str]:
         if not self.open_marks.is_dir():
             return []
         return sorted(p.name for p in self.open_marks.iterdir() if valid_id(p.name))
 
-    def page(self, limit: int, after: str | None) -> tuple[list[JobRecord], str | None]:
-        records = [
-            record
-            for entry in (os.scandir(self.root) if self.root.is_dir() else [])
-            if valid_id(entry.name) and (record := self.get(entry.name)) is not None
-        ]
-        records.sort(key=lambda r: (r.creationDate, r.jobId), reverse=True)
+    def page(self, limit: int, after: str | None) -> tuple[list[Listed], str | None]:
+        found: list[Listed] = []
+        for entry in os.scandir(self.root) if self.root.is_dir() else []:
+            if not valid_id(entry.name):
+                continue
+            try:
+                record = self.get(entry.name)
+            except DamagedJob as damage:
+                found.append(damage)
+                continue
+            if record is not None:
+                found.append(record)
+        found.sort(key=listing_key, reverse=True)
         if after is not None:
             cursor = decode_token(after)
             if not (isinstance(cursor, list) and all(isinstance(c, str) for c in cursor)):
                 raise BadPageToken(after)
-            records = [r for r in records if [r.creationDate, r.jobId] < cursor]
-        chosen = records[:limit]
-        if len(records) <= limit or not chosen:
+            found = [f for f in found if list(listing_key(f)) < cursor]
+        chosen = found[:limit]
+        if len(found) <= limit or not chosen:
             return chosen, None
-        return chosen, encode_token([chosen[-1].creationDate, chosen[-1].jobId])
+        return chosen, encode_token(list(listing_key(chosen[-1])))
+
+    def holders(self, names: tuple[str, ...]) -> dict[str, str]:
+        return {name: holder for name in names if (holder := self.holder(name, None))}
+
+    def holder(self, name: str, claimant: str | None) -> str | None:
+        """The live job other than ``claimant`` that holds ``name``, if any."""
+        found = self.claim_of(name)
+        if found is None or found[0] == claimant or not holds_names(self, *found):
+            return None
+        return found[0]
+
+    def claim_of(self, name: str) -> tuple[str, float] | None:
+        """Who claimed ``name`` and when; a claim that can't be read holds
+        nothing, and is written over by the next."""
+        try:
+            claim = json.loads(self.claim_path(name).read_bytes())
+            return str(claim["job"]), float(claim["at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def claim_path(self, name: str) -> Path:
+        if not name or "/" in name or name.startswith("."):
+            raise ValueError("not a domain name")
+        return self.claims / name
+
+    def claim(self, job_id: str, names: tuple[str, ...]) -> None:
+        if not names:
+            return
+        self.claims.mkdir(parents=True, exist_ok=True)
+        with exclusive(self.claims):
+            held = {name: holder for name in names if (holder := self.holder(name, job_id))}
+            if held:
+                raise NamesHeld(held)
+            claim = json.dumps({"job": job_id, "at": time.time()}).encode()
+            for name in names:
+                atomic_write(self.claim_path(name), claim)
+
+    def release(self, job_id: str) -> None:
+        """Removes the job's claims; with its list of names unreadable, they
+        lapse instead, once the job is gone (see ``holds_names``)."""
+        try:
+            names = json.loads(self.get_blob(job_id, NAMES) or b"[]")
+        except (OSError, ValueError):
+            return
+        if not self.claims.is_dir() or not isinstance(names, list):
+            return
+        with exclusive(self.claims):
+            for name in names:
+                found = self.claim_of(str(name))
+                if found is not None and found[0] == job_id:
+                    self.claim_path(str(name)).unlink(missing_ok=True)
 
     def get_blob(self, job_id: str, name: str) -> bytes | None:
         try:
@@ -118,8 +210,27 @@ class LocalJobStore:
         (self.folder(job_id) / f"{name}.blob").unlink(missing_ok=True)
 
     def delete(self, job_id: str) -> None:
+        self.release(job_id)
         (self.open_marks / job_id).unlink(missing_ok=True)
         shutil.rmtree(self.folder(job_id), ignore_errors=True)
+
+
+def listing_key(found: Listed) -> tuple[str, str]:
+    """Newest first by creation date; a job whose record can't be read has
+    none, and comes last."""
+    if isinstance(found, DamagedJob):
+        return found.created, found.job_id
+    return found.creationDate, found.jobId
+
+
+@contextmanager
+def exclusive(folder: Path) -> Iterator[None]:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
 
 
 def atomic_write(target: Path, data: bytes) -> None:

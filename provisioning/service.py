@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from provisioning.backend import Backend
-from provisioning.job_store import JobStore, open_job_store
+from provisioning.dynamodb_job_store import DynamoDBJobStore
+from provisioning.job_store import JobStore
+from provisioning.local_job_store import LocalJobStore
 from provisioning.settings import Settings
 
 
@@ -19,3 +21,10 @@ class Service:
     @classmethod
     def start(cls, settings: Settings) -> Service:
         return cls(settings, open_job_store(settings), Backend.of(settings))
+
+
+def open_job_store(settings: Settings) -> JobStore:
+    """DynamoDB when several instances share jobs, else the local directory."""
+    if settings.job_store.startswith("dynamodb://"):
+        return DynamoDBJobStore(settings.job_store.removeprefix("dynamodb://"))
+    return LocalJobStore(settings.root / "jobs")

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     passphrase: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("PULUMI_CONFIG_PASSPHRASE")
     )
+    # Where the Pulumi CLI keeps its plugins, logs and workspace files.
+    pulumi_home: Path = Field(
+        default_factory=lambda: Path.home() / ".pulumi",
+        validation_alias=AliasChoices("PULUMI_HOME"),
+    )
     max_items: int = Field(default=100, ge=1)
     workers: int = Field(default=2, ge=1)
     parallelism: int = Field(default=4, ge=1)

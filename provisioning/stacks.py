@@ -9,6 +9,7 @@ on the disk of the instance that runs one of its steps.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -66,6 +67,20 @@ def job_workspace(
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        workspace_file(settings, folder).unlink(missing_ok=True)
+
+
+def workspace_file(settings: Settings, folder: Path) -> Path:
+    """The CLI's record of the stack last selected in ``folder`` (named by a
+    hash of the project file's path): one per step, so removed with it."""
+    digest = hashlib.sha1(str(folder / "Pulumi.yaml").encode()).hexdigest()
+    return settings.pulumi_home / "workspaces" / f"{PROJECT}-{digest}-workspace.json"
+
+
+def forget_logs(settings: Settings, job_id: str) -> None:
+    """The CLI's own logs of the job's stack, named by it: gone with the job."""
+    for log in (settings.pulumi_home / "logs").glob(f"organization+{PROJECT}+{job_id}-*.log"):
+        log.unlink(missing_ok=True)
 
 
 def create_stack(

@@ -4,10 +4,20 @@ lacks: per-item detail and one overall status."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from provisioning.job_store import JobRecord
-from provisioning.lifecycle import CertificateStatus, JobStatus, Phase, Stage, item_failed
+from provisioning.job_store import DamagedJob, JobRecord
+from provisioning.lifecycle import (
+    CertificateStatus,
+    JobStatus,
+    Phase,
+    Stage,
+    awaits_aws,
+    item_failed,
+)
+
+STAGES = ("certCreateStageStatus", "certValidationStageStatus", "distStageStatus")
 
 
 def stage(total: int, done: int, failed: bool, started: bool) -> Stage:
@@ -18,7 +28,7 @@ def stage(total: int, done: int, failed: bool, started: bool) -> Stage:
     return Stage.INPROGRESS if started else Stage.NOTSTART
 
 
-def item_detail(item: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+def item_detail(item: dict[str, Any], record: JobRecord) -> dict[str, Any]:
     detail = {
         "key": item["key"],
         "names": item["names"],
@@ -33,15 +43,17 @@ def item_detail(item: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
         "distributionStatus": item.get("distributionStatus"),
         "warnings": item.get("warnings", []),
     }
-    if item["key"] in errors:
-        detail["error"] = errors[item["key"]]
+    if item["key"] in record.item_errors:
+        detail["error"] = record.item_errors[item["key"]]
+    if checks_failing(record) and any(awaits_aws(item)):
+        detail["checkError"] = record.check_error
     return detail
 
 
 def job_status(record: JobRecord, outputs: dict[str, Any] | None) -> dict[str, Any]:
     """Presentation only: every decision comes from the record and the
     lifecycle rules."""
-    items = [item_detail(i, record.item_errors) for i in (outputs or {}).get("items", [])]
+    items = [item_detail(i, record) for i in (outputs or {}).get("items", [])]
     auto_creation, total = record.auto_creation, record.items
     failed_job = record.phase == Phase.FAILED
     certs_made = sum(1 for i in items if i["certificateArn"])
@@ -86,11 +98,12 @@ def job_status(record: JobRecord, outputs: dict[str, Any] | None) -> dict[str, A
 
 def overall(record: JobRecord, stages: tuple[Stage, Stage, Stage]) -> JobStatus:
     """SUCCESS only once the job's last step has ended and recorded it: the
-    outputs may say everything is done while that step is still finishing."""
-    if Stage.FAILED in stages:
-        return JobStatus.FAILED
+    outputs may say everything is done while that step is still finishing. A
+    job being deleted says so first, as the DELETE answered, failed or not."""
     if record.phase == Phase.DESTROYING:
         return JobStatus.DESTROYING
+    if Stage.FAILED in stages:
+        return JobStatus.FAILED
     if record.phase == Phase.DONE and all(s in (Stage.SUCCESS, Stage.NONEED) for s in stages):
         return JobStatus.SUCCESS
     return JobStatus.QUEUED if record.phase == Phase.QUEUED else JobStatus.INPROGRESS
@@ -98,7 +111,49 @@ def overall(record: JobRecord, stages: tuple[Stage, Stage, Stage]) -> JobStatus:
 
 def prompt(record: JobRecord) -> str:
     """The published field for error text: the job's error, then each failed
-    item's, so a caller sees every reason at once."""
+    item's, then why AWS could not be asked for news, so a caller sees every
+    reason at once."""
     lines = [record.error] if record.error else []
     lines += [f"{key}: {reason}" for key, reason in record.item_errors.items()]
+    if checks_failing(record):
+        again = datetime.fromtimestamp(record.next_check, UTC).isoformat(timespec="seconds")
+        lines.append(f"checking with AWS failed: {record.check_error}; trying again at {again}")
     return "\n".join(lines)
+
+
+def checks_failing(record: JobRecord) -> bool:
+    """Only a waiting job is checked: once it moves on, an old failure is
+    no longer news."""
+    return record.phase == Phase.WAITING and record.check_error is not None
+
+
+def damaged_status(damage: DamagedJob, record: JobRecord | None) -> dict[str, Any]:
+    """A job something of which can't be read: what its record says, if it
+    can be read, no stage to wait for, and in promptInfo what failed and
+    what to do."""
+    known = record or JobRecord(
+        jobId=damage.job_id,
+        jobType="",
+        creationDate=damage.created,
+        job_input={},
+        items=0,
+        auto_creation=True,
+    )
+    job = job_status(known, None)
+    return {
+        **job,
+        **{stage: Stage.FAILED for stage in STAGES if job[stage] != Stage.NONEED},
+        "status": JobStatus.DAMAGED,
+        "phase": record.phase if record else None,
+        "promptInfo": advice(damage),
+    }
+
+
+def advice(damage: DamagedJob) -> str:
+    remedy = f"delete the job (DELETE /ssl_for_saas/jobs/{damage.job_id}) to remove"
+    if damage.part == "record":
+        return f"{damage}; {remedy} what is left of it"
+    return (
+        f"{damage}; {remedy} its records and stack files; what it made in AWS (tagged with "
+        "this job's id) can't be destroyed without its checkpoint and stays, to remove by hand"
+    )

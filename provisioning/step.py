@@ -22,7 +22,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from provisioning import adoption, stacks
+from provisioning import adoption, aws_clients, stacks
 from provisioning.backend import checkpoint, clear_locks, purge, stack_outputs
 from provisioning.errors import RequestRejected
 from provisioning.job_inputs import JobInputs
@@ -31,12 +31,13 @@ from provisioning.job_store import (
     INPUTS,
     SEALED_KEYS,
     STACK_CONFIG,
+    DamagedJob,
     JobRecord,
     Lease,
     change,
 )
 from provisioning.key_envelope import unseal
-from provisioning.lifecycle import Phase, job_ended
+from provisioning.lifecycle import CertificateStatus, Phase, job_ended, retry_delay
 from provisioning.service import Service
 from provisioning.settings import load
 
@@ -125,6 +126,23 @@ def release(service: Service, job_id: str, owner: str, **changes: Any) -> JobRec
     return change(service.store, job_id, finish)
 
 
+def retry_later(service: Service, record: JobRecord, owner: str, reason: str) -> None:
+    """AWS out of reach is no reason to fail a job: the step says why on the
+    job and gives it back, to be tried again after a growing wait."""
+    log.warning("job %s: step stopped, to be tried again: %s", record.jobId, reason)
+    failures = record.check_failures + 1
+    release(
+        service,
+        record.jobId,
+        owner,
+        phase=Phase.WAITING,
+        refresh=True,
+        check_error=reason,
+        check_failures=failures,
+        next_check=time.time() + retry_delay(service.settings.poll_seconds, failures),
+    )
+
+
 def run_step(service: Service, job_id: str, on_lost: Callable[[], None]) -> None:
     owner = f"{service.settings.instance}:step"
     record = claim(service, job_id, owner)
@@ -150,14 +168,18 @@ def run_step(service: Service, job_id: str, on_lost: Callable[[], None]) -> None
         reasons = "; ".join(str(p) for p in rejected.problems)
         release(service, job_id, owner, phase=Phase.FAILED, error=f"the job was refused: {reasons}")
     except Exception as error:
-        log.exception("job %s: step failed", job_id)
-        release(
-            service,
-            job_id,
-            owner,
-            phase=Phase.FAILED,
-            error=f"internal error ({type(error).__name__}); see the service log",
-        )
+        trouble = aws_clients.failure(error)
+        if trouble is not None and trouble.transient:
+            retry_later(service, record, owner, str(trouble))
+        else:
+            log.exception("job %s: step failed", job_id)
+            release(
+                service,
+                job_id,
+                owner,
+                phase=Phase.FAILED,
+                error=f"internal error ({type(error).__name__}); see the service log",
+            )
     log.info("step ends: job %s by %s", job_id, owner)
 
 
@@ -183,7 +205,14 @@ def work(service: Service, record: JobRecord) -> dict[str, Any]:
             return {}
         errors = current.item_errors if current else record.item_errors
         ended = job_ended(outputs.get("items", []), record.items, errors, record.auto_creation)
-        return {"phase": Phase.DONE if ended else Phase.WAITING, "error": None, "refresh": False}
+        return {
+            "phase": Phase.DONE if ended else Phase.WAITING,
+            "error": None,
+            "refresh": False,
+            "check_error": None,
+            "check_failures": 0,
+            "next_check": 0.0,
+        }
 
 
 def update(service: Service, ws: auto.LocalWorkspace, record: JobRecord) -> dict[str, Any]:
@@ -199,28 +228,52 @@ def update(service: Service, ws: auto.LocalWorkspace, record: JobRecord) -> dict
     )
     if found:
         adoption.adopt(auto.Stack.select(job_id, ws), found)
+    outputs = stack_outputs(service.backend, job_id)
+    issued = issued_items(outputs)
     spec = JobSpec(
         job_id=job_id,
         inputs=inputs,
         sources=load_sources(inputs, service.settings),
         keys=stacks.stored_keys(ws, job_id) if any(i.imported for i in inputs.items) else {},
-        issued=issued_items(stack_outputs(service.backend, job_id)),
+        issued=issued,
     )
-    result = stacks.update(ws, spec, service.settings, refresh=record.refresh or bool(found))
+    # Refreshed whenever AWS knows more than the outputs: news the watcher
+    # saw, resources just adopted, or certificates found issued here.
+    refresh = record.refresh or bool(found) or outdated(outputs, issued)
+    result = stacks.update(ws, spec, service.settings, refresh=refresh)
     return {name: value.value for name, value in result.outputs.items()}
+
+
+def outdated(outputs: dict[str, Any] | None, issued: frozenset[str]) -> bool:
+    """Whether a certificate ACM reports issued still shows otherwise in the
+    outputs."""
+    return any(
+        item["key"] in issued and item.get("certificateStatus") != CertificateStatus.ISSUED
+        for item in (outputs or {}).get("items", [])
+    )
 
 
 def destroy(service: Service, ws: auto.LocalWorkspace, job_id: str) -> None:
     """Every resource, the stack, everything the backend kept of it, then the
     job's records: nothing holding key material or growing with jobs stays.
-    A job that never got a stack has nothing to destroy but its records."""
+    A job that never got a stack has nothing to destroy but its records; nor
+    has one whose checkpoint can't be read, which the engine can't destroy
+    from: its files and records go, and what it made in AWS stays."""
     clear_locks(service.backend, job_id)
-    if stack_outputs(service.backend, job_id) is not None:
+    try:
+        stacked = stack_outputs(service.backend, job_id) is not None
+    except DamagedJob as damage:
+        log.warning(
+            "job %s: removing its files without destroying its resources: %s", job_id, damage
+        )
+        stacked = False
+    if stacked:
         if service.store.get_blob(job_id, STACK_CONFIG) is not None:
             stacks.destroy(ws, job_id)
         else:
             ws.remove_stack(job_id, force=True)  # made, never configured: empty
     purge(service.backend, job_id)
+    stacks.forget_logs(service.settings, job_id)
     service.store.delete(job_id)
 
 

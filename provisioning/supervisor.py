@@ -6,6 +6,11 @@ the shared store: a certificate ACM now reports ISSUED (or failed), a
 deployment that finished, a job whose step's lease lapsed (its instance
 died), a job queued and not started, a job to destroy. Several instances
 may watch the same store: the lease decides which step runs.
+
+When AWS can't be asked about a job, the reason is recorded on the job and
+the job is asked about again later, each time after twice as long. A job
+something of which can't be read is skipped (and said so once in the log);
+no job's trouble stalls another's.
 """
 
 from __future__ import annotations
@@ -15,18 +20,20 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from provisioning import aws_clients
 from provisioning.backend import stack_outputs
-from provisioning.job_store import JobRecord, change
+from provisioning.job_store import DamagedJob, JobRecord, change
 from provisioning.lifecycle import (
     CertificateStatus,
     DistributionStatus,
     Phase,
     awaits_aws,
     certificate_failed,
+    retry_delay,
 )
 from provisioning.service import Service
 
@@ -39,6 +46,7 @@ class Supervisor:
     running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     waiting: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    damaged: set[str] = field(default_factory=set)  # jobs skipped as damaged, logged once
 
     def busy(self, job_id: str) -> bool:
         """Whether this instance runs or is about to run a step of the job."""
@@ -75,30 +83,39 @@ class Supervisor:
         with self.lock:
             self.reap()
             self.start_waiting()
-        for job_id in [only] if only else self.service.store.unfinished():
+        watched = [only] if only else self.service.store.unfinished()
+        if not only:
+            self.damaged.intersection_update(watched)  # deleted ones need no more skipping
+        for job_id in watched:
             if self.busy(job_id):
                 continue
             try:
                 record = self.service.store.get(job_id)
                 if record is not None and record.open and not record.leased():
                     self.consider(record)
-            except Exception:  # one job's trouble must not stall the others
-                log.exception("watching job %s failed", job_id)
+                self.damaged.discard(job_id)
+            except DamagedJob as damage:
+                if job_id not in self.damaged:
+                    self.damaged.add(job_id)
+                    log.warning("skipping job %s until it is deleted: %s", job_id, damage)
+            except Exception as error:  # noqa: BLE001 - logged; one job must not stall the others
+                logged(error, "watching job %s failed", job_id)
 
     def consider(self, record: JobRecord) -> None:
         """A job nobody holds: queued, destroying, or left running by a step
-        whose lease lapsed, goes to a step; a waiting one only with news."""
-        if record.phase != Phase.WAITING or record.refresh:
-            self.launch(record.jobId)
-        elif news_from_aws(self.service, record, stack_outputs(self.service.backend, record.jobId)):
+        whose lease lapsed, goes to a step; a waiting one only with news; none
+        sooner than its last failed try allows."""
+        if time.time() < record.next_check:
+            return
+        if record.phase != Phase.WAITING or record.refresh or news_from_aws(self.service, record):
             self.launch(record.jobId)
 
     def run_forever(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 self.tick()
-            except Exception:  # one bad tick must not stop the watcher
-                log.exception("watcher tick failed")
+            except Exception as error:  # noqa: BLE001 - logged; a bad tick must not stop the watcher
+                logged(error, "watcher tick failed")
             stop.wait(self.service.settings.poll_seconds)
 
     def stop(self) -> None:
@@ -108,11 +125,53 @@ class Supervisor:
                 process.wait()
 
 
-def news_from_aws(service: Service, record: JobRecord, outputs: dict[str, Any] | None) -> bool:
-    """Whether ACM or CloudFront now say something the outputs don't: a
-    certificate issued or failed, a deployment finished. Failures are
+def logged(error: Exception, message: str, *args: object) -> None:
+    """AWS out of reach is one line naming the call that failed, however
+    often it happens; anything else gets its traceback."""
+    trouble = aws_clients.failure(error)
+    if trouble is None:
+        log.error(message, *args, exc_info=error)
+    else:
+        log.warning(message + ": %s", *args, trouble)
+
+
+def news_from_aws(service: Service, record: JobRecord) -> bool:
+    """Whether ACM or CloudFront now say something the job's outputs don't:
+    a certificate issued or failed, a deployment finished. Failures are
     recorded with ACM's reason, and the news marks the job for a refreshing
-    step, both in one conditional write."""
+    step, both in one conditional write, which also clears the reason an
+    earlier look failed. A look that fails is recorded instead (see
+    ``checks_failed``); a checkpoint that can't be read is the job's damage."""
+    try:
+        news, failures = asked(stack_outputs(service.backend, record.jobId))
+    except DamagedJob:
+        raise
+    except Exception as error:  # noqa: BLE001 - recorded on the job and logged, never silent
+        checks_failed(service, record, error)
+        return False
+    if not news and record.check_error is None:
+        return False
+
+    def mark(current: JobRecord) -> JobRecord | None:
+        if current.phase != Phase.WAITING:
+            return None
+        errors = {**current.item_errors, **failures}
+        return current.model_copy(
+            update={
+                "refresh": current.refresh or news,
+                "item_errors": errors,
+                "check_error": None,
+                "check_failures": 0,
+                "next_check": 0.0,
+            }
+        )
+
+    return change(service.store, record.jobId, mark) is not None and news
+
+
+def asked(outputs: dict[str, Any] | None) -> tuple[bool, dict[str, str]]:
+    """What AWS says of the items that wait on it: whether anything changed,
+    and why items failed."""
     acm, cloudfront = aws_clients.acm(), aws_clients.client("cloudfront")
     news = False
     failures: dict[str, str] = {}
@@ -127,13 +186,29 @@ def news_from_aws(service: Service, record: JobRecord, outputs: dict[str, Any] |
         if distribution:
             got = cloudfront.get_distribution(Id=item["distributionId"])["Distribution"]
             news = news or got["Status"] == DistributionStatus.DEPLOYED
-    if not news:
-        return False
+    return news, failures
+
+
+def checks_failed(service: Service, record: JobRecord, error: Exception) -> None:
+    """Records why the look failed (the AWS service and operation, or that
+    something else went wrong) and when to look again: twice as long after
+    each failure in a row, up to ten minutes (``retry_delay``). Never silent: the job's
+    record says it, and so does the log."""
+    logged(error, "job %s: checking with AWS failed", record.jobId)
+    trouble = aws_clients.failure(error)
+    reason = str(trouble) if trouble else f"internal error ({type(error).__name__}); see the log"
 
     def mark(current: JobRecord) -> JobRecord | None:
         if current.phase != Phase.WAITING:
             return None
-        errors = {**current.item_errors, **failures}
-        return current.model_copy(update={"refresh": True, "item_errors": errors})
+        failures = current.check_failures + 1
+        delay = retry_delay(service.settings.poll_seconds, failures)
+        return current.model_copy(
+            update={
+                "check_error": reason,
+                "check_failures": failures,
+                "next_check": time.time() + delay,
+            }
+        )
 
-    return change(service.store, record.jobId, mark) is not None
+    change(service.store, record.jobId, mark)

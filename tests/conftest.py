@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 
@@ -33,3 +34,14 @@ def aws(moto_endpoint: str) -> str:
     """An empty moto account for this test; yields the endpoint URL."""
     reset(moto_endpoint)
     return moto_endpoint
+
+
+@pytest.fixture(autouse=True)
+def fresh_event_loop() -> Iterator[None]:
+    """Pulumi's test mocks run on the main thread's event loop, which an
+    earlier test's ``asyncio.run`` leaves unset: each test gets its own."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    asyncio.set_event_loop(None)
+    loop.close()

@@ -14,7 +14,7 @@ from cryptography.x509.oid import NameOID
 
 from provisioning.certificates import MAX_KEY_BYTES, CertificateFacts, check_pem_item
 from provisioning.errors import Problem
-from provisioning.sandbox.test_material import CA, Issued, issue, pem, private_ca
+from tests.material import CA, Issued, issue, pem, private_ca
 
 # Certificates carry whole seconds, so a whole-second "now" keeps comparisons exact.
 NOW = datetime.now(UTC).replace(microsecond=0)

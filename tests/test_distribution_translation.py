@@ -25,13 +25,9 @@ import pytest
 from botocore.model import ListShape, StructureShape
 
 from provisioning.distribution_translation import UNEXPRESSED, Untranslatable, translate
-from provisioning.sandbox import distribution_wire as wire
-from provisioning.sandbox.provider import (
-    diff_distribution,
-    from_struct,
-    refreshed_inputs,
-    to_struct,
-)
+from provisioning.sandbox.provider import distribution_wire as wire
+from provisioning.sandbox.provider.distribution import diff_distribution, refreshed_inputs
+from provisioning.sandbox.provider.properties import from_struct, to_struct
 from tests.distribution_configs import (
     AUTH_LAMBDA,
     EDGE_CASES,

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from provisioning.certificates import _pem_texts, check_pem_item
 from provisioning.errors import MAX_EXCERPT, MAX_PROBLEMS, Problem, RequestRejected
 from provisioning.request_reading import read_request_json
-from provisioning.sandbox.test_material import Issued, issue
 from provisioning.validation import ValidRequest, validate, validate_text
+from tests.material import Issued, issue
 
 # Long enough for any message the product writes; a quoted value can't stretch one.
 MAX_MESSAGE = 400

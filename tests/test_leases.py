@@ -15,7 +15,7 @@ from provisioning.lifecycle import Phase
 from provisioning.local_job_store import LocalJobStore
 from provisioning.service import Service
 from provisioning.settings import Settings
-from provisioning.step import Renewal, claim, release
+from provisioning.step import Renewal, claim, outdated, release
 
 JOB = "11111111-2222-4333-8444-555555555555"
 
@@ -91,3 +91,12 @@ def test_the_holder_renews_and_stops_when_another_takes_the_job(service: Service
             renewed.model_copy(update={"lease": Lease(owner="b", expires=time.time() + 60)})
         )
         assert lost.wait(5)
+
+
+def test_an_update_refreshes_when_acm_knows_more_than_the_outputs() -> None:
+    pending = {"items": [{"key": "a", "certificateStatus": "PENDING_VALIDATION"}]}
+    assert outdated(pending, frozenset({"a"}))
+    assert not outdated(pending, frozenset())
+    issued = {"items": [{"key": "a", "certificateStatus": "ISSUED"}]}
+    assert not outdated(issued, frozenset({"a"}))
+    assert not outdated(None, frozenset({"a"}))

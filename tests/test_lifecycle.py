@@ -1,5 +1,5 @@
-"""When an item and a job have ended: the rules the step, the watcher and
-the status record share."""
+"""When an item and a job have ended, and how long a failed try waits: the
+rules the step, the watcher and the status record share."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from provisioning.lifecycle import awaits_aws, item_ended, job_ended
+from provisioning.lifecycle import (
+    awaits_aws,
+    certificate_failed,
+    item_ended,
+    item_failed,
+    job_ended,
+    retry_delay,
+)
 
 
 def item(status: str, dist: str | None = None, deployed: bool = False) -> dict[str, Any]:
@@ -27,6 +34,8 @@ def item(status: str, dist: str | None = None, deployed: bool = False) -> dict[s
         (item("ISSUED"), True, False),
         (item("ISSUED", "E1"), True, False),
         (item("ISSUED", "E1", deployed=True), True, True),
+        # Outputs from before the certificate was issued never end a job.
+        (item("PENDING_VALIDATION", "E1", deployed=True), True, False),
         (item("ISSUED"), False, True),
         (item("PENDING_VALIDATION"), False, False),
         (item("VALIDATION_TIMED_OUT"), True, True),
@@ -50,9 +59,67 @@ def test_a_job_ends_when_every_expected_item_has() -> None:
     assert not job_ended([done, {**item("PENDING_VALIDATION"), "key": "j"}], 2, {}, True)
     failed = {**item("VALIDATION_TIMED_OUT"), "key": "j"}
     assert job_ended([done, failed], 2, {}, True)  # one failure doesn't hold the others
+    issued = item("ISSUED", "E1")
+    assert not job_ended([issued], 1, {}, True)  # its distribution still deploys
+    assert job_ended([issued], 1, {}, False)  # none to wait for
 
 
 def test_the_watcher_asks_aws_only_about_what_is_pending() -> None:
     assert awaits_aws(item("PENDING_VALIDATION")) == (True, False)
     assert awaits_aws(item("ISSUED", "E1")) == (False, True)
     assert awaits_aws(item("ISSUED", "E1", deployed=True)) == (False, False)
+
+
+def test_the_watcher_asks_nothing_of_what_was_never_made() -> None:
+    unmade = {"key": "k", "certificateStatus": "PENDING_VALIDATION", "distributionStatus": None}
+    assert awaits_aws(unmade) == (False, False)
+    assert awaits_aws({"key": "k"}) == (False, False)
+
+
+@pytest.mark.parametrize(
+    ("status", "failed"),
+    [
+        ("VALIDATION_TIMED_OUT", True),
+        ("FAILED", True),
+        ("REVOKED", True),
+        ("EXPIRED", True),
+        ("INACTIVE", True),
+        ("ISSUED", False),
+        ("PENDING_VALIDATION", False),
+        (None, False),
+    ],
+)
+def test_which_certificate_statuses_are_failures(status: str | None, failed: bool) -> None:
+    assert certificate_failed(status) is failed
+    assert item_failed({"key": "k", "certificateStatus": status}, {}) is failed
+    assert item_failed({"key": "k", "certificateStatus": status}, {"k": "reason"})
+    assert not item_failed({"key": "k", "certificateStatus": "ISSUED"}, {"other": "reason"})
+
+
+def test_a_job_with_more_items_than_expected_has_not_ended() -> None:
+    done = item("ISSUED", "E1", deployed=True)
+    assert not job_ended([done, {**done, "key": "j"}], 1, {}, True)
+    assert job_ended([], 0, {}, True)
+
+
+@pytest.mark.parametrize(
+    ("poll", "failures", "expected"),
+    [
+        (30.0, 0, 30.0),
+        (30.0, 1, 60.0),
+        (30.0, 3, 240.0),
+        (30.0, 5, 600.0),  # capped at ten minutes by default
+        (1000.0, 0, 600.0),
+    ],
+)
+def test_retries_wait_twice_as_long_each_time_up_to_a_limit(
+    poll: float, failures: int, expected: float
+) -> None:
+    assert retry_delay(poll, failures) == expected
+
+
+def test_the_doubling_stops_after_twenty_failures() -> None:
+    assert retry_delay(1.0, 20, longest=1e12) == 2.0**20
+    assert retry_delay(1.0, 40, longest=1e12) == 2.0**20
+    assert retry_delay(1.0, 2, longest=3.0) == 3.0
+    assert isinstance(retry_delay(1, 1, longest=10), float)

@@ -17,18 +17,18 @@ from botocore.validate import ParamValidator
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from provisioning.sandbox import distribution_wire as wire
-from provisioning.sandbox.provider import (
+from provisioning.sandbox.provider import distribution_wire as wire
+from provisioning.sandbox.provider.diffing import canonical
+from provisioning.sandbox.provider.properties import (
     UNKNOWN,
-    canonical,
     from_struct,
     is_secret,
     reveal,
     secret,
-    serve,
     to_struct,
 )
-from provisioning.sandbox.test_material import issue, private_ca
+from provisioning.sandbox.provider.server import serve
+from tests.material import issue, private_ca
 
 Props = dict[str, Any]
 Stub = provider_pb2_grpc.ResourceProviderStub

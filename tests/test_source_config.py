@@ -84,13 +84,6 @@ def update_comment(distribution_id: str, comment: str) -> None:
     )
 
 
-def test_client_retries_adaptively() -> None:
-    retries = cloudfront_client().meta.config.retries
-
-    # botocore counts the first attempt too: 10 retries are 11 attempts.
-    assert retries == {"mode": "adaptive", "total_max_attempts": 11}
-
-
 def test_fetch_returns_the_distribution_config(template: str) -> None:
     config = fetch(cloudfront_client(), template)
 

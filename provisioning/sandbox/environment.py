@@ -3,7 +3,9 @@ AWS, and either the real pulumi-aws plugin pointed at moto or, where it can't
 be installed, the stand-in provider for the engine to attach to.
 
 The stand-in runs in its own process so engines working at the same time
-don't share a GIL with each other or with the caller.
+don't share a GIL with each other or with the caller. moto's access log and
+the stand-in's output go to files in the sandbox's state directory
+(``moto.log``, ``provider.log``), not to the terminal of whoever runs it.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from provisioning.pulumi_cli import matching_binary, sdk_version
 from provisioning.sandbox.moto_server import FAKE_CREDENTIALS, moto_server
-from provisioning.sandbox.pulumi_cli import matching_binary, sdk_version
 
 REGION = "us-east-1"
 # Sandbox state is throwaway, but the engine refuses to run without one.
@@ -31,7 +33,8 @@ class SandboxEnv:
     """``env`` holds the variables to set on top of the caller's environment,
     for the engine (``LocalWorkspaceOptions.env_vars``) and for boto3;
     ``stack_config`` is path-style stack config for
-    ``Stack.set_all_config(..., path=True)``."""
+    ``Stack.set_all_config(..., path=True)``. ``state_dir`` holds the Pulumi
+    state (``pulumi/``) and the logs."""
 
     cli: Path
     endpoint: str
@@ -67,22 +70,26 @@ def endpoints_config(endpoint: str) -> dict[str, str]:
 
 
 @contextmanager
-def stand_in_provider(env: dict[str, str]) -> Iterator[int]:
+def stand_in_provider(env: dict[str, str], log: Path) -> Iterator[int]:
     """The provider exits when its stdin closes, so even a caller killed
     outright doesn't leave it running."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "provisioning.sandbox.provider", "--watch-stdin"],
-        cwd=_REPO,
-        env={**os.environ, **env, "PYTHONPATH": str(_REPO)},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    with log.open("a") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "provisioning.sandbox.provider", "--watch-stdin"],
+            cwd=_REPO,
+            env={**os.environ, **env, "PYTHONPATH": str(_REPO)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
         if not line.strip().isdigit():
-            raise RuntimeError(f"sandbox provider failed to start (exit {process.poll()})")
+            raise RuntimeError(
+                f"sandbox provider failed to start (exit {process.poll()}); see {log}"
+            )
         yield int(line)
     finally:
         process.kill()
@@ -91,15 +98,20 @@ def stand_in_provider(env: dict[str, str]) -> Iterator[int]:
 
 @contextmanager
 def sandbox(state_dir: Path) -> Iterator[SandboxEnv]:
+    """The file:// backend's directory is made here: the CLI refuses to use
+    one that doesn't exist, and nothing else makes it before a first
+    ``pulumi stack init``."""
     cli = matching_binary(sdk_version())
     if cli is None:
         raise RuntimeError(f"no Pulumi CLI {sdk_version()}; run scripts/install-pulumi")
-    with moto_server() as endpoint:
+    backend = state_dir / "pulumi"
+    backend.mkdir(parents=True, exist_ok=True)
+    with moto_server(state_dir / "moto.log") as endpoint:
         env = {
             **FAKE_CREDENTIALS,
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_REGION": REGION,
-            "PULUMI_BACKEND_URL": state_dir.resolve().as_uri(),
+            "PULUMI_BACKEND_URL": backend.resolve().as_uri(),
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
@@ -111,6 +123,6 @@ def sandbox(state_dir: Path) -> Iterator[SandboxEnv]:
                 cli, endpoint, state_dir, env, {**config, **endpoints_config(endpoint)}
             )
             return
-        with stand_in_provider(env) as port:
+        with stand_in_provider(env, state_dir / "provider.log") as port:
             env["PULUMI_DEBUG_PROVIDERS"] = f"aws:{port}"
             yield SandboxEnv(cli, endpoint, state_dir, env, config)

@@ -3,10 +3,13 @@ retries and the Pulumi engine all run the same code paths as against AWS."""
 
 from __future__ import annotations
 
+import logging
+import re
 import socket
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
@@ -28,16 +31,37 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class _Plain(logging.Formatter):
+    """werkzeug colours its access log for a terminal; a file gets plain text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return re.sub(r"\x1b\[[0-9;]*m", "", super().format(record))
+
+
 @contextmanager
-def moto_server() -> Iterator[str]:
-    """Yields the endpoint URL of a moto server that lives for the block."""
+def moto_server(log: Path | None = None) -> Iterator[str]:
+    """Yields the endpoint URL of a moto server that lives for the block.
+    With ``log``, its access log (werkzeug's, one line per request) goes to
+    that file instead of stderr, where it would bury the output of whatever
+    runs against it."""
     port = free_port()
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    access_log = logging.getLogger("werkzeug")
+    handler = logging.FileHandler(log) if log else None
+    if handler:
+        handler.setFormatter(_Plain())
+        access_log.addHandler(handler)
+        access_log.setLevel(logging.INFO)
+        access_log.propagate = False
     server.start()
     try:
         yield f"http://{HOST}:{port}"
     finally:
         server.stop()
+        if handler:
+            access_log.removeHandler(handler)
+            access_log.propagate = True
+            handler.close()
 
 
 def reset(endpoint: str) -> None:

@@ -155,9 +155,8 @@ def shared_services(endpoint: str) -> dict[str, str]:
 def run_in_sandbox(command: list[str], state: Path, *, shared: bool = False) -> int:
     """With ``shared``, no state directory is shared: each instance's
     SSL_SAAS_STATE_DIR holds only its own throw-away step workspaces."""
-    state.mkdir(parents=True, exist_ok=True)
     moto.settings.ACM_VALIDATION_WAIT = VALIDATION_SECONDS
-    with sandbox(state / "pulumi") as box:
+    with sandbox(state) as box:
         env = {
             **os.environ,
             **box.env,
@@ -178,7 +177,8 @@ def run_in_sandbox(command: list[str], state: Path, *, shared: bool = False) -> 
         print(
             f"sandbox: AWS is moto at {box.endpoint}; state in "
             f"{'moto (S3, DynamoDB, KMS)' if shared else state}; requested certificates "
-            f"are issued after {VALIDATION_SECONDS} s",
+            f"are issued after {VALIDATION_SECONDS} s; moto's and the provider's logs in "
+            f"{state / 'moto.log'} and {state / 'provider.log'}",
             file=sys.stderr,
         )
         return subprocess.run(command, env=env).returncode

@@ -13,9 +13,9 @@ import moto.settings
 import pytest
 from pydantic import SecretStr
 
+from provisioning.pulumi_cli import matching_binary, sdk_version
 from provisioning.sandbox.environment import PASSPHRASE, SandboxEnv, sandbox
 from provisioning.sandbox.moto_server import reset
-from provisioning.sandbox.pulumi_cli import matching_binary, sdk_version
 from provisioning.sandbox.session import create_templates
 from provisioning.service import Service
 from provisioning.settings import Settings
@@ -69,7 +69,7 @@ def settings(engine: SandboxEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         passphrase=SecretStr(PASSPHRASE),
         api_key=SecretStr(API_KEY),
         poll_seconds=1,
-        lease_seconds=6,
+        lease_seconds=10,
         stack_config=engine.stack_config,
     )
     create_templates(engine.endpoint, LocalStore(Path(made.config_store_url)))

@@ -29,8 +29,8 @@ from provisioning.job_spec import JobSpec, Source
 from provisioning.sandbox.environment import SandboxEnv
 from provisioning.sandbox.moto_server import FAKE_CREDENTIALS
 from provisioning.sandbox.session import EXAMPLE_TEMPLATE_IDS, template_config
-from provisioning.sandbox.test_material import issue
 from tests.distribution_configs import TEMPLATES
+from tests.material import issue
 
 pytestmark = pytest.mark.engine
 

@@ -21,8 +21,8 @@ from pulumi.automation.events import EngineEvent
 
 from provisioning.sandbox.environment import SandboxEnv
 from provisioning.sandbox.moto_server import FAKE_CREDENTIALS
-from provisioning.sandbox.provider import SECRET_SIGNATURE, SIGNATURE_KEY
-from provisioning.sandbox.test_material import issue
+from provisioning.sandbox.provider.properties import SECRET_SIGNATURE, SIGNATURE_KEY
+from tests.material import issue
 
 pytestmark = pytest.mark.engine
 

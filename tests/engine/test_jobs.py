@@ -28,10 +28,10 @@ from provisioning.backend import lock_prefix, stack_outputs
 from provisioning.job_store import INPUTS, SEALED_KEYS, STACK_CONFIG, JobRecord, Lease
 from provisioning.lifecycle import Phase
 from provisioning.sandbox.moto_server import free_port
-from provisioning.sandbox.test_material import issue
 from provisioning.service import Service
 from provisioning.supervisor import Supervisor
 from tests.engine.jobs_helpers import API_KEY, REPO, REQUESTS, TEMPLATE, aws, comparable, drive
+from tests.material import issue
 
 pytestmark = pytest.mark.engine
 
@@ -123,7 +123,14 @@ def test_published_client_sees_success_then_deletes_everything(api: str, service
     assert dist_id not in ids
     assert aws("acm").list_certificates()["CertificateSummaryList"] == []
     assert stack_outputs(service.backend, job_id) is None
-    assert not any(job_id in str(path) for path in service.settings.root.rglob("*"))
+    home = service.settings.pulumi_home
+    for path in [
+        *service.settings.root.rglob("*"),
+        *home.glob("logs/*"),
+        *home.glob("workspaces/*"),
+    ]:
+        assert job_id not in str(path)
+        assert not path.is_file() or job_id.encode() not in path.read_bytes(), path
 
 
 def test_api_refuses_with_json_errors(api: str, service: Service) -> None:
@@ -356,7 +363,11 @@ def test_command_line_submit_status_list_destroy(service: Service) -> None:
     assert submitted.returncode == 0, submitted.stderr
     job_id = submitted.stdout.splitlines()[0]
     assert "DNS validation record: _" in submitted.stdout
-    assert submitted.stdout.rstrip().endswith("distributions 1/1 created")
+    assert "cnameList[0] yourdomainname.com: certificate PENDING_VALIDATION" in submitted.stdout
+    last = submitted.stdout.rstrip().split("SUCCESS: ")[-1].splitlines()
+    assert last[0] == "certificates 1/1 issued, distributions 1/1 created"
+    assert last[1].startswith("  cnameList[0] yourdomainname.com: certificate ISSUED, distribution")
+    assert last[1].endswith(" Deployed")
 
     status = run("status", job_id)
     assert json.loads(status.stdout)["status"] == "SUCCESS"

@@ -20,7 +20,7 @@ import pytest
 
 from provisioning import jobs
 from provisioning.backend import stack_resources
-from provisioning.sandbox.distribution_wire import to_api
+from provisioning.sandbox.provider.distribution_wire import to_api
 from provisioning.service import Service
 from provisioning.source_config import open_store
 from provisioning.supervisor import Supervisor

@@ -1,4 +1,4 @@
-"""Throwaway certificates for tests, benchmarks and the sandbox.
+"""Throwaway certificates for tests and benchmarks.
 
 Real PEM from a private CA (a root and one or more intermediates) lets the
 import path be exercised end to end without a public CA; none of this material

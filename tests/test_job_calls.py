@@ -1,0 +1,486 @@
+"""Jobs as callers see them, without the engine: what a submission stores
+(and never stores), what a preview creates (nothing), how a job is read,
+listed a page at a time, and marked for destruction whatever it is doing."""
+
+from __future__ import annotations
+
+import functools
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from pydantic import SecretStr
+
+from provisioning import jobs
+from provisioning.backend import Backend, stack_key
+from provisioning.errors import RequestRejected
+from provisioning.job_ids import valid_id
+from provisioning.job_inputs import JobInputs
+from provisioning.job_store import INPUTS, SEALED_KEYS, DamagedJob, JobRecord, Lease, StaleRecord
+from provisioning.key_envelope import unseal
+from provisioning.lifecycle import JobStatus, Phase
+from provisioning.local_job_store import LocalJobStore
+from provisioning.service import Service
+from provisioning.settings import Settings
+from tests.material import Issued, issue, private_ca
+
+UNKNOWN = "99999999-2222-4333-8444-555555555555"
+CREATE = {
+    "acm_op": "create",
+    "auto_creation": "false",
+    "cnameList": [
+        {"domainName": "Shop.Example.com", "sanList": ["www.shop.example.com"]},
+        {"domainName": "blog.example.com"},
+    ],
+}
+
+
+@functools.cache
+def certificate() -> Issued:
+    return issue(
+        ["shop.example.com", "www.shop.example.com"], key="ec-p256", ca=private_ca(key="ec-p256")
+    )
+
+
+def import_request(issued: Issued, **item: Any) -> dict[str, Any]:
+    return {
+        "acm_op": "import",
+        "auto_creation": "false",
+        "pemList": [
+            {
+                "CertPem": issued.cert_pem,
+                "PrivateKeyPem": issued.key_pem,
+                "ChainPem": issued.chain_pem,
+                **item,
+            }
+        ],
+    }
+
+
+def body(request: dict[str, Any]) -> bytes:
+    return json.dumps(request).encode()
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Service:
+    settings = Settings(
+        state_dir=tmp_path,
+        passphrase=SecretStr("unit test passphrase"),
+        minimum_protocol_version="TLSv1.2_2019",
+    )
+    return Service(settings, LocalJobStore(tmp_path / "jobs"), Backend.of(settings))
+
+
+@pytest.fixture
+def store_reads(service: Service, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The job ids the store is asked for."""
+    asked: list[str] = []
+    read = service.store.get
+
+    def get(job_id: str) -> JobRecord | None:
+        asked.append(job_id)
+        return read(job_id)
+
+    monkeypatch.setattr(service.store, "get", get)
+    return asked
+
+
+def stored(service: Service, job_id: str, **changes: Any) -> JobRecord:
+    made = JobRecord(
+        jobId=job_id,
+        jobType="create",
+        creationDate="2026-11-30T00:00:00+00:00",
+        job_input={"acm_op": "create"},
+        items=1,
+        auto_creation=False,
+    ).model_copy(update=changes)
+    service.store.create(made, {})
+    found = service.store.get(job_id)
+    assert found is not None
+    return found
+
+
+def job_id(n: int) -> str:
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
+def write_outputs(service: Service, job: str, outputs: dict[str, Any]) -> None:
+    path = Path(service.backend.root) / stack_key(job)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stack = {"type": "pulumi:pulumi:Stack", "outputs": outputs}
+    path.write_text(json.dumps({"checkpoint": {"latest": {"resources": [stack]}}}))
+
+
+def corrupt(service: Service, job: str) -> None:
+    (service.settings.root / "jobs" / job / "record.json").write_bytes(b"{")
+
+
+def every_file(root: Path) -> bytes:
+    return b"".join(path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file())
+
+
+# -- submission ---------------------------------------------------------------
+
+
+def test_a_submission_stores_the_job_and_hands_it_to_a_step(service: Service) -> None:
+    launched: list[str] = []
+    before = datetime.now(UTC)
+    job = jobs.submit(service, body(CREATE), launched.append)
+    after = datetime.now(UTC)
+
+    assert valid_id(job) and launched == [job]
+    record = service.store.get(job)
+    assert record is not None
+    assert (record.jobId, record.jobType, record.items) == (job, "create", 2)
+    assert (record.auto_creation, record.phase) == (False, Phase.QUEUED)
+    created = datetime.fromisoformat(record.creationDate)
+    assert created.utcoffset() is not None and before <= created <= after
+    assert record.job_input == {
+        "acm_op": "create",
+        "auto_creation": False,
+        "dist_aggregate": False,
+        "enable_cname_check": False,
+        "cnameList": [
+            {
+                "domainName": "shop.example.com",
+                "sanList": ["shop.example.com", "www.shop.example.com"],
+                "existing_cf_info": None,
+            },
+            {
+                "domainName": "blog.example.com",
+                "sanList": ["blog.example.com"],
+                "existing_cf_info": None,
+            },
+        ],
+    }
+
+    inputs = JobInputs.model_validate_json(service.store.get_blob(job, INPUTS) or b"")
+    assert (inputs.job_type, inputs.auto_creation) == ("create", False)
+    assert inputs.minimum_protocol_version == "TLSv1.2_2019"
+    assert inputs.accepted_at == created
+    assert [(i.key, i.names, i.pin, i.imported) for i in inputs.items] == [
+        ("cnameList[0]", ("shop.example.com", "www.shop.example.com"), None, False),
+        ("cnameList[1]", ("blog.example.com",), None, False),
+    ]
+    assert service.store.get_blob(job, SEALED_KEYS) is None
+    assert service.store.holders(
+        ("shop.example.com", "www.shop.example.com", "blog.example.com")
+    ) == {
+        "shop.example.com": job,
+        "www.shop.example.com": job,
+        "blog.example.com": job,
+    }
+
+
+def test_an_imported_key_is_stored_only_sealed(service: Service) -> None:
+    issued = certificate()
+    job = jobs.submit(service, body(import_request(issued)), lambda _: None)
+    record = service.store.get(job)
+    assert record is not None
+    assert (record.jobType, record.items) == ("import", 1)
+    assert "pemList" not in record.job_input
+
+    sealed = service.store.get_blob(job, SEALED_KEYS)
+    assert sealed is not None
+    keys = unseal(sealed, service.settings)
+    assert {k: v.get_secret_value() for k, v in keys.items()} == {"pemList[0]": issued.key_pem}
+    key_body = "".join(issued.key_pem.splitlines()[1:-1]).encode()
+    assert key_body[:40] not in every_file(service.settings.root)
+
+    inputs = JobInputs.model_validate_json(service.store.get_blob(job, INPUTS) or b"")
+    [item] = inputs.items
+    assert (item.key, item.certificate_pem, item.chain_pem) == (
+        "pemList[0]",
+        issued.cert_pem,
+        issued.chain_pem,
+    )
+
+
+def test_a_refused_request_stores_and_launches_nothing(service: Service) -> None:
+    launched: list[str] = []
+    with pytest.raises(RequestRejected):
+        jobs.submit(service, b'{"acm_op": "delete"}', launched.append)
+    assert launched == []
+    assert jobs.statuses(service) == ([], None)
+
+
+def test_names_another_job_holds_refuse_a_submission_at_their_place(service: Service) -> None:
+    launched: list[str] = []
+    holder = jobs.submit(service, body(CREATE), launched.append)
+    other = {
+        **CREATE,
+        "cnameList": [
+            {"domainName": "new.example.com"},
+            {"domainName": "www.shop.example.com", "sanList": ["shop.example.com"]},
+        ],
+    }
+    for request, expected in [
+        (
+            other,
+            [
+                f"cnameList[1].domainName: www.shop.example.com is held by job {holder}; "
+                "delete that job first",
+                f"cnameList[1].sanList: shop.example.com is held by job {holder}; "
+                "delete that job first",
+            ],
+        ),
+        (
+            import_request(certificate()),
+            [
+                f"pemList[0].CertPem: {name} is held by job {holder}; delete that job first"
+                for name in ("shop.example.com", "www.shop.example.com")
+            ],
+        ),
+    ]:
+        with pytest.raises(RequestRejected) as raised:
+            jobs.submit(service, body(request), launched.append)
+        assert [str(p) for p in raised.value.problems] == expected
+        with pytest.raises(RequestRejected) as previewed:
+            jobs.preview(service, body(request))
+        assert [str(p) for p in previewed.value.problems] == expected
+    assert launched == [holder]
+    assert [job["jobId"] for job in jobs.statuses(service)[0]] == [holder]
+
+
+# -- preview ------------------------------------------------------------------
+
+
+def test_a_preview_says_what_would_be_made_and_creates_nothing(service: Service) -> None:
+    assert jobs.preview(service, body(CREATE)) == {
+        "jobType": "create",
+        "items": [
+            {
+                "key": "cnameList[0]",
+                "names": ["shop.example.com", "www.shop.example.com"],
+                "certificate": "requested (DNS validation)",
+                "distributionFrom": None,
+            },
+            {
+                "key": "cnameList[1]",
+                "names": ["blog.example.com"],
+                "certificate": "requested (DNS validation)",
+                "distributionFrom": None,
+            },
+        ],
+    }
+    assert jobs.preview(service, body(import_request(certificate()))) == {
+        "jobType": "import",
+        "items": [
+            {
+                "key": "pemList[0]",
+                "names": ["shop.example.com", "www.shop.example.com"],
+                "certificate": "imported",
+                "distributionFrom": None,
+            }
+        ],
+    }
+    assert jobs.statuses(service) == ([], None)
+    assert service.store.holders(("shop.example.com",)) == {}
+    assert not any(service.settings.root.rglob("*.blob"))
+
+
+def template() -> str:
+    cloudfront = boto3.client("cloudfront", region_name="us-east-1")
+    return str(
+        cloudfront.create_distribution(
+            DistributionConfig={
+                "CallerReference": "template",
+                "Comment": "",
+                "Enabled": True,
+                "Origins": {
+                    "Quantity": 1,
+                    "Items": [
+                        {
+                            "Id": "web",
+                            "DomainName": "web.example.net",
+                            "CustomOriginConfig": {
+                                "HTTPPort": 80,
+                                "HTTPSPort": 443,
+                                "OriginProtocolPolicy": "https-only",
+                            },
+                        }
+                    ],
+                },
+                "DefaultCacheBehavior": {
+                    "TargetOriginId": "web",
+                    "ViewerProtocolPolicy": "redirect-to-https",
+                    "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+                },
+            }
+        )["Distribution"]["Id"]
+    )
+
+
+def test_a_preview_of_a_live_template_saves_no_version_and_a_submission_does(
+    aws: str, service: Service
+) -> None:
+    source = template()
+    request = {
+        "acm_op": "create",
+        "auto_creation": "true",
+        "cnameList": [
+            {"domainName": "a.example.com", "existing_cf_info": {"distribution_id": source}}
+        ],
+    }
+    [previewed] = jobs.preview(service, body(request))["items"]
+    assert previewed["distributionFrom"] == {"distributionId": source, "version": 0}
+    assert not Path(service.settings.config_store_url).exists()
+
+    job = jobs.submit(service, body(request), lambda _: None)
+    inputs = JobInputs.model_validate_json(service.store.get_blob(job, INPUTS) or b"")
+    assert [(i.pin.distribution_id, i.pin.version) for i in inputs.items if i.pin] == [(source, 1)]
+    record = service.store.get(job)
+    assert record is not None and record.auto_creation is True
+
+    pinned = {
+        **request,
+        "cnameList": [
+            {
+                "domainName": "b.example.com",
+                "existing_cf_info": {"distribution_id": source, "config_version_id": "1"},
+            }
+        ],
+    }
+    [previewed] = jobs.preview(service, body(pinned))["items"]
+    assert previewed["distributionFrom"] == {"distributionId": source, "version": 1}
+
+
+# -- reading and listing --------------------------------------------------------
+
+
+def test_a_job_is_read_with_its_stacks_outputs(service: Service) -> None:
+    job = job_id(1)
+    stored(service, job, phase=Phase.WAITING)
+    item = {
+        "key": "cnameList[0]",
+        "names": ["a.example.com"],
+        "certificateArn": "arn:cert",
+        "certificateStatus": "PENDING_VALIDATION",
+    }
+    write_outputs(service, job, {"items": [item]})
+    shown = jobs.status(service, job)
+    assert (shown["jobId"], shown["status"], shown["certList"]) == (
+        job,
+        JobStatus.INPROGRESS,
+        ["arn:cert"],
+    )
+
+
+def test_an_unknown_job_is_unknown_and_a_malformed_id_never_reaches_the_store(
+    service: Service, store_reads: list[str]
+) -> None:
+    for asked in (UNKNOWN, "../../etc/passwd", ""):
+        with pytest.raises(jobs.UnknownJob) as read:
+            jobs.status(service, asked)
+        with pytest.raises(jobs.UnknownJob) as destroyed:
+            jobs.request_destroy(service, asked)
+        assert read.value.args == destroyed.value.args == (asked,)  # it names the job
+    assert store_reads == [UNKNOWN, UNKNOWN]
+
+
+def test_a_damaged_job_is_shown_as_its_damage(service: Service) -> None:
+    no_record, no_checkpoint = job_id(1), job_id(2)
+    stored(service, no_record)
+    stored(service, no_checkpoint, phase=Phase.WAITING)
+    corrupt(service, no_record)
+    checkpoint = Path(service.backend.root) / stack_key(no_checkpoint)
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b"[")
+
+    lost = jobs.status(service, no_record)
+    assert (lost["status"], lost["phase"], lost["jobType"]) == (JobStatus.DAMAGED, None, "")
+    kept = jobs.status(service, no_checkpoint)
+    assert (kept["status"], kept["phase"], kept["jobType"]) == (
+        JobStatus.DAMAGED,
+        Phase.WAITING,
+        "create",
+    )
+    assert "its stack checkpoint can't be read" in kept["promptInfo"]
+    listed = {job["jobId"]: job for job in jobs.statuses(service)[0]}
+    assert listed == {no_record: lost, no_checkpoint: kept}
+
+
+def test_jobs_are_listed_newest_first_a_page_at_a_time(service: Service) -> None:
+    for n in range(3):
+        stored(service, job_id(n), creationDate=f"2026-11-30T00:00:0{n}+00:00")
+    everything, last = jobs.statuses(service)
+    assert [job["jobId"] for job in everything] == [job_id(2), job_id(1), job_id(0)]
+    assert last is None
+    first, following = jobs.statuses(service, 2)
+    assert [job["jobId"] for job in first] == [job_id(2), job_id(1)]
+    assert first == everything[:2]
+    assert following is not None
+    rest, last = jobs.statuses(service, 2, following)
+    assert [job["jobId"] for job in rest] == [job_id(0)]
+    assert last is None
+
+
+# -- destruction ------------------------------------------------------------------
+
+
+def test_destruction_is_marked_whatever_the_job_is_doing(service: Service) -> None:
+    job = job_id(1)
+    lease = Lease(owner="another instance", expires=9e9)
+    running = stored(service, job, phase=Phase.RUNNING, lease=lease, refresh=True)
+    jobs.request_destroy(service, job)
+    marked = service.store.get(job)
+    assert marked is not None
+    assert marked.phase == Phase.DESTROYING
+    expected = running.model_copy(update={"phase": Phase.DESTROYING})
+    assert marked.model_dump(exclude={"version", "updated"}) == expected.model_dump(
+        exclude={"version", "updated"}
+    )
+    assert jobs.status(service, job)["status"] == JobStatus.DESTROYING
+
+
+def test_destroying_a_job_whose_record_cant_be_read_stands_a_record_in(service: Service) -> None:
+    job = job_id(1)
+    stored(service, job, phase=Phase.DONE)
+    corrupt(service, job)
+    before = datetime.now(UTC)
+    jobs.request_destroy(service, job)
+    stand_in = service.store.get(job)
+    assert stand_in is not None
+    assert (stand_in.jobId, stand_in.jobType, stand_in.job_input) == (job, "", {})
+    assert (stand_in.items, stand_in.auto_creation, stand_in.phase) == (
+        0,
+        False,
+        Phase.DESTROYING,
+    )
+    assert stand_in.error == (
+        f"job {job}: its record can't be read (record.json: Invalid JSON: EOF while parsing "
+        "an object at line 1 column 1); it is being deleted"
+    )
+    assert datetime.fromisoformat(stand_in.creationDate) >= before
+    assert job in service.store.unfinished()
+
+
+def test_a_stand_in_keeps_the_creation_date_the_store_still_knows() -> None:
+    damage = DamagedJob(UNKNOWN, "record", "unreadable", created="2026-11-01T00:00:00+00:00")
+    assert jobs.stand_in(damage).creationDate == "2026-11-01T00:00:00+00:00"
+
+
+def test_a_record_readable_again_before_the_stand_in_is_marked_instead(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another instance may repair or replace the record between the failed
+    read and the stand-in's write: the destruction is decided again."""
+    job = job_id(1)
+    good = stored(service, job, phase=Phase.WAITING)
+    corrupt(service, job)
+    salvaged: list[JobRecord] = []
+
+    def raced(record: JobRecord) -> JobRecord:
+        salvaged.append(record)
+        (service.settings.root / "jobs" / job / "record.json").write_text(good.model_dump_json())
+        raise StaleRecord(job)
+
+    monkeypatch.setattr(service.store, "salvage", raced)
+    jobs.request_destroy(service, job)
+    marked = service.store.get(job)
+    assert marked is not None
+    assert (marked.phase, marked.jobType, marked.version) == (Phase.DESTROYING, "create", 2)
+    assert len(salvaged) == 1
