@@ -62,6 +62,13 @@ UNAUTHORISED = {401: {"model": ApiErrorBody, "description": "no valid x-api-key 
 REFUSED = {400: {"model": ApiErrorBody, "description": "the request was refused; every error"}}
 UNKNOWN_JOB = {404: {"model": ApiErrorBody, "description": "no job has this jobId"}}
 TOO_LARGE = {413: {"model": ApiErrorBody, "description": f"the body exceeds {MAX_BODY} bytes"}}
+KEY_REUSED = {
+    409: {
+        "model": ApiErrorBody,
+        "description": f"the {jobs.IDEMPOTENCY_HEADER} was used for another request (a different "
+        "body) within the last 24 hours",
+    }
+}
 AWS_DOWN = {
     503: {"model": ApiErrorBody, "description": "AWS out of reach, or throttling past the retries"}
 }
@@ -88,6 +95,27 @@ REQUEST_BODY = {
             }
         },
     }
+}
+
+# The submission checks the key, so that the command line and the API refuse
+# the same keys the same way; the document only says what it takes.
+IDEMPOTENCY_KEY = {
+    "parameters": [
+        {
+            "name": jobs.IDEMPOTENCY_HEADER,
+            "in": "header",
+            "required": False,
+            "description": "the same key with the same body (byte for byte) within 24 hours "
+            "answers the first submission's jobId instead of making a second job, even once "
+            "that job is deleted; with another body, 409",
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 255,
+                "pattern": f"^{jobs.KEY_PATTERN}$",
+            },
+        }
+    ]
 }
 
 
@@ -208,6 +236,8 @@ def create_app(
             ) from None
         except jobs.UnknownJob:
             raise ApiError(404, "not_found", "no job has this jobId") from None
+        except jobs.IdempotencyConflict as conflict:
+            raise ApiError(409, "idempotency_conflict", str(conflict)) from None
         except BadPageToken:
             raise ApiError(
                 400, "invalid_request", "next is not a token this service handed out"
@@ -216,12 +246,13 @@ def create_app(
     @routes.post(
         "/ssl_for_saas",
         response_model=SubmitAnswer,
-        responses={**REFUSED, **TOO_LARGE, **AWS_DOWN},
-        openapi_extra=REQUEST_BODY,
+        responses={**REFUSED, **KEY_REUSED, **TOO_LARGE, **AWS_DOWN},
+        openapi_extra={**REQUEST_BODY, **IDEMPOTENCY_KEY},
     )
     async def submit(request: Request) -> dict[str, Any]:
         body = await body_of(request)
-        job_id = await guarded(jobs.submit, service, body, workers.launch)
+        key = request.headers.get(jobs.IDEMPOTENCY_HEADER)
+        job_id = await guarded(jobs.submit, service, body, workers.launch, key)
         return {"statusCode": 200, "body": job_id}
 
     @routes.post(

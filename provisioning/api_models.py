@@ -72,6 +72,10 @@ class ItemDetail(BaseModel):
     checkError: str | None = Field(
         default=None, description="why AWS could not be asked about this item (only then)"
     )
+    certificateFrom: str | None = Field(
+        default=None,
+        description="with dist_aggregate: the item whose wildcard certificate this one uses",
+    )
 
 
 class JobRecordOut(BaseModel):

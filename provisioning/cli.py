@@ -120,13 +120,22 @@ def follow(job_id: str, supervisor: Supervisor) -> int:
 def submit_command(args: argparse.Namespace, settings: Settings) -> int:
     supervisor = Supervisor(Service.start(settings))
     try:
-        job_id = jobs.submit(supervisor.service, read_file(args.file), supervisor.launch)
+        job_id = jobs.submit(
+            supervisor.service, read_file(args.file), supervisor.launch, args.idempotency_key
+        )
     except RequestRejected as rejected:
         return refused(rejected)
+    except jobs.IdempotencyConflict as conflict:
+        print(f"refused: {conflict}", file=sys.stderr)
+        return EXIT_REFUSED
     print(job_id, flush=True)
-    if args.wait:
+    if not args.wait:
+        return 0
+    try:
         return follow(job_id, supervisor)
-    return 0
+    except jobs.UnknownJob:  # a repeat's job may have been deleted
+        print(f"no job {job_id}", file=sys.stderr)
+        return 1
 
 
 def status_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -220,6 +229,12 @@ def parser() -> argparse.ArgumentParser:
     submit = command("submit", submit_command, "start a job; prints its jobId")
     submit.add_argument("file", type=Path, metavar="FILE")
     submit.add_argument("--wait", action="store_true", help="follow the job until it ends")
+    submit.add_argument(
+        "--idempotency-key",
+        metavar="KEY",
+        help="a repeat with the same KEY and file within 24 hours prints the first job's id "
+        "instead of starting another",
+    )
     command("status", status_command, "print a job's record").add_argument("job_id")
     command("list", list_command, "list jobs, newest first")
     command("destroy", destroy_command, "delete a job's resources and its stack").add_argument(

@@ -8,7 +8,10 @@ indexes: ``open`` (only open jobs carry the attribute, so the watcher's
 query doesn't grow with finished jobs) and ``listing`` (records only, newest
 first, for paging). A name a job serves is claimed by an item of its own
 (partition ``name#NAME``), written conditionally, so of two submissions
-naming it at once only one gets it.
+naming it at once only one gets it. An Idempotency-Key is claimed likewise
+(partition ``idempotency#SHA256``), with an ``expires`` attribute that
+DynamoDB's TTL may be pointed at to remove claims past their day; the day
+is checked on every read, so nothing depends on that.
 
 The table is created on first use, on demand (pay per request).
 """
@@ -16,8 +19,10 @@ The table is created on first use, on demand (pay per request).
 from __future__ import annotations
 
 import json
+import math
 import time
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,15 +30,18 @@ from pydantic import ValidationError
 
 from provisioning import aws_clients
 from provisioning.job_store import (
+    IDEMPOTENCY_SECONDS,
     NAMES,
     BadPageToken,
     DamagedJob,
     JobRecord,
+    KeyClaim,
     Listed,
     NamesHeld,
     StaleRecord,
     decode_token,
     encode_token,
+    holds_key,
     holds_names,
     stamped,
     unreadable,
@@ -237,6 +245,58 @@ class DynamoDBJobStore:
                 if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                     raise
 
+    def claim_key(self, claim: KeyClaim) -> KeyClaim | None:
+        """A claim that no longer holds the key is taken over by a write
+        conditional on that very claim, so two takers never both win."""
+        condition, values = "attribute_not_exists(jobId)", {}
+        while True:
+            try:
+                self.client.put_item(
+                    TableName=self.table,
+                    Item=key_item(claim),
+                    ConditionExpression=condition,
+                    **({"ExpressionAttributeValues": values} if values else {}),
+                )
+                return None
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+            found: dict[str, Any] | None = self.client.get_item(
+                TableName=self.table, Key=key_key(claim.key), ConsistentRead=True
+            ).get("Item")
+            if found is None:  # released meanwhile
+                condition, values = "attribute_not_exists(jobId)", {}
+                continue
+            held = key_claim(claim.key, found)
+            if holds_key(self, held, claim.at):
+                return held
+            condition = "holder = :them AND claimedAt = :at"
+            values = {":them": found["holder"], ":at": found["claimedAt"]}
+
+    def settle_key(self, claim: KeyClaim) -> None:
+        done = claim.model_copy(update={"done": True})
+        self.if_still(claim, self.client.put_item, Item=key_item(done))
+
+    def release_key(self, claim: KeyClaim) -> None:
+        self.if_still(claim, self.client.delete_item, Key=key_key(claim.key))
+
+    def if_still(self, claim: KeyClaim, call: Callable[..., Any], **request: Any) -> None:
+        """``call``s if ``claim`` is still the key's claim."""
+        try:
+            call(
+                TableName=self.table,
+                ConditionExpression="holder = :me AND claimedAt = :at AND done = :done",
+                ExpressionAttributeValues={
+                    ":me": {"S": claim.job_id},
+                    ":at": {"N": repr(claim.at)},
+                    ":done": {"BOOL": claim.done},
+                },
+                **request,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
     def get_blob(self, job_id: str, name: str) -> bytes | None:
         chunks = self.query(
             KeyConditionExpression="jobId = :id AND begins_with(part, :blob)",
@@ -325,6 +385,31 @@ def claim_key(name: str) -> dict[str, Any]:
 
 def claimant(claim: dict[str, Any]) -> tuple[str, float]:
     return str(claim["holder"]["S"]), float(claim["claimedAt"]["N"])
+
+
+def key_key(key: str) -> dict[str, Any]:
+    return {"jobId": {"S": f"idempotency#{key}"}, "part": {"S": CLAIM}}
+
+
+def key_item(claim: KeyClaim) -> dict[str, Any]:
+    return {
+        **key_key(claim.key),
+        "holder": {"S": claim.job_id},
+        "claimedAt": {"N": repr(claim.at)},
+        "bodyHash": {"S": claim.body},
+        "done": {"BOOL": claim.done},
+        "expires": {"N": str(math.ceil(claim.at + IDEMPOTENCY_SECONDS))},
+    }
+
+
+def key_claim(key: str, item: dict[str, Any]) -> KeyClaim:
+    return KeyClaim(
+        key=key,
+        body=str(item["bodyHash"]["S"]),
+        job_id=str(item["holder"]["S"]),
+        at=float(item["claimedAt"]["N"]),
+        done=bool(item["done"]["BOOL"]),
+    )
 
 
 def ensure_table(client: Any, table: str) -> None:

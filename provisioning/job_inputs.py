@@ -8,6 +8,7 @@ inputs can be stored and shown in plain text.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -25,8 +26,8 @@ class Pin(BaseModel):
 
 
 class JobItem(BaseModel):
-    """One certificate and, with auto_creation, one distribution serving
-    exactly its names."""
+    """One certificate (its own, or with dist_aggregate an earlier item's)
+    and, with auto_creation, one distribution serving exactly its names."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -35,6 +36,7 @@ class JobItem(BaseModel):
     pin: Pin | None = None
     certificate_pem: str | None = None  # imported items only; public material
     chain_pem: str | None = None
+    certificate_from: str | None = None  # the key of the item whose certificate it uses
 
     @property
     def imported(self) -> bool:
@@ -51,9 +53,39 @@ class JobInputs(BaseModel):
     accepted_at: datetime
 
 
+def covered(name: str, names: Collection[str]) -> bool:
+    """Whether a certificate for ``names`` serves ``name``: an exact name
+    serves itself, and ``*.example.com`` exactly one label more
+    (``a.example.com``, not ``example.com`` nor ``a.b.example.com``)."""
+    parent = name.partition(".")[2]
+    return name in names or (bool(parent) and f"*.{parent}" in names)
+
+
+def shared_certificates(valid: ValidRequest) -> dict[str, str]:
+    """With dist_aggregate, the items that reuse the certificate of an earlier
+    item instead of requesting their own, by key: every one of their names is
+    covered by that item's names, a wildcard among them. Only requested
+    certificates are shared: each imported certificate is its own. Decided
+    once, at acceptance, so every later step makes the same certificates."""
+    if not (valid.request.dist_aggregate and valid.acm_op == "create"):
+        return {}
+    shared: dict[str, str] = {}
+    wildcards: list[tuple[str, frozenset[str]]] = []  # items requesting one, in request order
+    for item in valid.items:
+        owner = next(
+            (key for key, names in wildcards if all(covered(n, names) for n in item.names)), None
+        )
+        if owner is not None:
+            shared[item.key] = owner
+        elif any(name.startswith("*.") for name in item.names):
+            wildcards.append((item.key, frozenset(item.names)))
+    return shared
+
+
 def job_inputs(
     valid: ValidRequest, pins: dict[str, Pin], minimum_protocol_version: str, accepted_at: datetime
 ) -> JobInputs:
+    shared = shared_certificates(valid)
     return JobInputs(
         job_type=valid.acm_op,
         auto_creation=valid.auto_creation,
@@ -64,6 +96,7 @@ def job_inputs(
                 pin=pins.get(item.key),
                 certificate_pem=item.imported and item.imported.certificate_pem,
                 chain_pem=item.imported and item.imported.chain_pem,
+                certificate_from=shared.get(item.key),
             )
             for item in valid.items
         ),

@@ -61,8 +61,9 @@ class JobSpec:
 
     def makes_distribution(self, item: JobItem) -> bool:
         """Imported certificates are usable at once; requested ones only once
-        ISSUED, since CloudFront refuses a distribution with any other."""
-        usable = item.imported or item.key in self.issued
+        ISSUED, since CloudFront refuses a distribution with any other. An
+        item reusing another's certificate waits for that item's."""
+        usable = item.imported or (item.certificate_from or item.key) in self.issued
         return self.inputs.auto_creation and item.key in self.sources and usable
 
 
@@ -153,19 +154,20 @@ def load_sources(inputs: JobInputs, settings: Settings) -> dict[str, Source]:
 def issued_items(outputs: Mapping[str, Any] | None) -> frozenset[str]:
     """Item keys whose requested certificate ACM now reports ISSUED, found
     from the job's previous outputs; items that already have a distribution
-    are not asked about again."""
+    are not asked about again, nor is a certificate items share."""
     acm = aws_clients.acm()
+    statuses: dict[str, str] = {}  # by ARN
     issued = set()
     for item in (outputs or {}).get("items", []):
         arn = item.get("certificateArn")
         if item.get("distributionId"):
             issued.add(item["key"])
-        elif (
-            arn
-            and acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"]
-            == CertificateStatus.ISSUED
-        ):
-            issued.add(item["key"])
+        elif arn:
+            if arn not in statuses:
+                found = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+                statuses[arn] = found["Status"]
+            if statuses[arn] == CertificateStatus.ISSUED:
+                issued.add(item["key"])
     return frozenset(issued)
 
 

@@ -10,7 +10,9 @@ other's change; the loser reads again and decides again.
 A record that can't be read raises DamagedJob, which names the job: it is
 shown as damaged and can be deleted, and never stops another job. Each
 domain name a live job serves is claimed in the store when the job is
-created, so two jobs never serve one name.
+created, so two jobs never serve one name. An Idempotency-Key is claimed
+the same way, by its submission, so that a repeat within a day answers the
+first submission's job instead of making a second.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ NAMES = "names"  # the names the job claimed (JSON list), released when it is de
 # job has no record yet is a submission under way, unless it is older than
 # any submission takes.
 CLAIM_GRACE_SECONDS = 300.0
+# How long an Idempotency-Key answers with its first submission's job.
+IDEMPOTENCY_SECONDS = 24 * 3600.0
 
 
 class Lease(BaseModel):
@@ -107,6 +111,20 @@ class NamesHeld(Exception):
         self.held = held
 
 
+class KeyClaim(BaseModel):
+    """An Idempotency-Key's claim on the job its first submission makes.
+    Digests only: the key is the caller's secret, and the body may carry a
+    private key. ``done`` once the job is stored: from then on the claim
+    answers with the job for the rest of its day, even once the job is
+    deleted (the caller then sees it gone)."""
+
+    key: str  # sha256 of the Idempotency-Key, hex
+    body: str  # sha256 of the request body, hex
+    job_id: str
+    at: float  # when it was claimed (epoch seconds)
+    done: bool = False
+
+
 # What a listing holds of each job: its record, or why it can't be read.
 Listed = JobRecord | DamagedJob
 
@@ -159,6 +177,22 @@ class JobStore(Protocol):
     def page(self, limit: int, after: str | None) -> tuple[list[Listed], str | None]:
         """Records newest first, ``limit`` at a time; the token continues. A
         record that can't be read is listed as its DamagedJob."""
+        ...
+
+    def claim_key(self, claim: KeyClaim) -> KeyClaim | None:
+        """Claims ``claim.key`` for its job, or returns the claim that holds
+        the key at ``claim.at`` (see ``holds_key``) and writes nothing; of
+        two claiming at once, one gets the key."""
+        ...
+
+    def settle_key(self, claim: KeyClaim) -> None:
+        """Marks ``claim`` done, its job stored, unless it is no longer the
+        key's claim."""
+        ...
+
+    def release_key(self, claim: KeyClaim) -> None:
+        """Frees the key (its submission was refused), unless ``claim`` is no
+        longer the key's claim."""
         ...
 
     def get_blob(self, job_id: str, name: str) -> bytes | None: ...
@@ -226,3 +260,20 @@ def holds_names(store: JobStore, job_id: str, claimed_at: float) -> bool:
     if record is None:
         return time.time() - claimed_at < CLAIM_GRACE_SECONDS
     return record.phase != Phase.FAILED
+
+
+def stored(store: JobStore, job_id: str) -> bool:
+    """Whether the job has a record, readable or not."""
+    try:
+        return store.get(job_id) is not None
+    except DamagedJob:
+        return True
+
+
+def holds_key(store: JobStore, claim: KeyClaim, now: float) -> bool:
+    """Whether ``claim`` holds its key at ``now``: for IDEMPOTENCY_SECONDS
+    from its making; while its job is not yet stored, only as long as a
+    submission may take, so a submitter that died lets the key go."""
+    if now - claim.at >= IDEMPOTENCY_SECONDS:
+        return False
+    return claim.done or now - claim.at < CLAIM_GRACE_SECONDS or stored(store, claim.job_id)

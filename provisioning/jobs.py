@@ -9,10 +9,20 @@ the job is durable: any instance can run it.
 A job something of which can't be read is shown as DAMAGED, in its record
 and in the list, and deleting it removes what can be removed; it never
 stops another job or a listing.
+
+A submission with an Idempotency-Key claims the key in the job store before
+anything else; a repeat within a day (the same body, byte for byte) answers
+the first submission's job without validating or storing anything, even
+while that submission is still storing its job, or once the job is deleted.
+The same key with another body is a conflict. A refused submission lets the
+key go, so it can be fixed and sent again with the same key.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -27,11 +37,13 @@ from provisioning.job_store import (
     SEALED_KEYS,
     DamagedJob,
     JobRecord,
+    KeyClaim,
     Listed,
     NamesHeld,
     StaleRecord,
     change,
     now,
+    stored,
 )
 from provisioning.key_envelope import seal
 from provisioning.lifecycle import Phase
@@ -43,13 +55,73 @@ from provisioning.validation import ValidRequest
 Launch = Callable[[str], None]
 # Records per list_ssl_jobs answer when the caller names no limit.
 DEFAULT_PAGE = 1000
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# At most 255 printable ASCII characters (space to tilde), as Stripe takes.
+KEY_PATTERN = r"[ -~]{1,255}"
+# How often a repeat looks again while the first submission stores its job.
+KEY_POLL_SECONDS = 0.2
 
 
 class UnknownJob(LookupError):
     pass
 
 
-def submit(service: Service, body: bytes, launch: Launch) -> str:
+class IdempotencyConflict(Exception):
+    def __init__(self) -> None:
+        super().__init__(
+            f"this {IDEMPOTENCY_HEADER} was used for another request (a different body) "
+            "within the last 24 hours; use a new key for a new request"
+        )
+
+
+def submit(
+    service: Service,
+    body: bytes,
+    launch: Launch,
+    idempotency_key: str | None = None,
+    clock: Callable[[], float] = time.time,
+) -> str:
+    """The new job's id; with ``idempotency_key``, that of the job the key's
+    first submission made, if it was made within a day."""
+    if idempotency_key is not None:
+        return submit_once(service, body, launch, idempotency_key, clock)
+    job_id = new_id()
+    store_job(service, body, job_id)
+    launch(job_id)
+    return job_id
+
+
+def submit_once(
+    service: Service, body: bytes, launch: Launch, key: str, clock: Callable[[], float]
+) -> str:
+    if not re.fullmatch(KEY_PATTERN, key):
+        message = "1 to 255 printable ASCII characters (space to ~)"
+        raise RequestRejected([Problem(IDEMPOTENCY_HEADER, message)])
+    claim = KeyClaim(key=digest(key.encode()), body=digest(body), job_id=new_id(), at=clock())
+    while (held := service.store.claim_key(claim)) is not None:
+        if held.body != claim.body:
+            raise IdempotencyConflict()
+        if held.done or stored(service.store, held.job_id):
+            return held.job_id
+        # Its submission is under way: it stores the job, is refused and
+        # lets the key go, or dies and lets it lapse.
+        time.sleep(KEY_POLL_SECONDS)
+        claim = claim.model_copy(update={"at": clock()})
+    try:
+        store_job(service, body, claim.job_id)
+    except BaseException:
+        service.store.release_key(claim)
+        raise
+    service.store.settle_key(claim)
+    launch(claim.job_id)
+    return claim.job_id
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def store_job(service: Service, body: bytes, job_id: str) -> None:
     valid, sources = accept(body, service.settings)
     accepted_at = datetime.now(UTC)
     pins = {key: source.pin for key, source in sources.items()}
@@ -58,7 +130,6 @@ def submit(service: Service, body: bytes, launch: Launch) -> str:
     keys = private_keys(valid)
     if keys:
         blobs[SEALED_KEYS] = seal(keys, service.settings)
-    job_id = new_id()
     try:
         service.store.create(
             JobRecord(
@@ -74,8 +145,6 @@ def submit(service: Service, body: bytes, launch: Launch) -> str:
         )
     except NamesHeld as held:
         raise refusal(valid, held.held) from None
-    launch(job_id)
-    return job_id
 
 
 def names_of(valid: ValidRequest) -> tuple[str, ...]:

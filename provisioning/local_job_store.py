@@ -2,10 +2,11 @@
 
 ``<root>/<jobId>/record.json`` and one file per blob; ``<root>/.open/<jobId>``
 marks the open jobs, so the watcher lists only those; ``<root>/.names/<name>``
-is a job's claim on a name. Writes are atomic (written aside, then renamed)
-and a record's conditional write holds an exclusive lock on the job's folder,
-claims one on the claims' folder, so the server's threads and the step
-processes never lose each other's changes.
+is a job's claim on a name, ``<root>/.keys/<sha256>`` an Idempotency-Key's
+claim on a job. Writes are atomic (written aside, then renamed) and a
+record's conditional write holds an exclusive lock on the job's folder,
+claims one on their folder (``.names`` or ``.keys``), so the server's
+threads and the step processes never lose each other's changes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -28,11 +30,13 @@ from provisioning.job_store import (
     BadPageToken,
     DamagedJob,
     JobRecord,
+    KeyClaim,
     Listed,
     NamesHeld,
     StaleRecord,
     decode_token,
     encode_token,
+    holds_key,
     holds_names,
     stamped,
     unreadable,
@@ -40,6 +44,7 @@ from provisioning.job_store import (
 )
 
 RECORD = "record.json"
+DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class LocalJobStore:
@@ -47,6 +52,7 @@ class LocalJobStore:
         self.root = root
         self.open_marks = root / ".open"
         self.claims = root / ".names"
+        self.key_claims = root / ".keys"
 
     def folder(self, job_id: str) -> Path:
         if not valid_id(job_id):
@@ -196,6 +202,39 @@ class LocalJobStore:
                 found = self.claim_of(str(name))
                 if found is not None and found[0] == job_id:
                     self.claim_path(str(name)).unlink(missing_ok=True)
+
+    def claim_key(self, claim: KeyClaim) -> KeyClaim | None:
+        self.key_claims.mkdir(parents=True, exist_ok=True)
+        with exclusive(self.key_claims):
+            found = self.key_claim(claim.key)
+            if found is not None and holds_key(self, found, claim.at):
+                return found
+            atomic_write(self.key_path(claim.key), claim.model_dump_json().encode())
+            return None
+
+    def settle_key(self, claim: KeyClaim) -> None:
+        with exclusive(self.key_claims):
+            if self.key_claim(claim.key) == claim:
+                done = claim.model_copy(update={"done": True})
+                atomic_write(self.key_path(claim.key), done.model_dump_json().encode())
+
+    def release_key(self, claim: KeyClaim) -> None:
+        with exclusive(self.key_claims):
+            if self.key_claim(claim.key) == claim:
+                self.key_path(claim.key).unlink()
+
+    def key_claim(self, key: str) -> KeyClaim | None:
+        """A claim that can't be read holds nothing, and is written over by
+        the next."""
+        try:
+            return KeyClaim.model_validate_json(self.key_path(key).read_bytes())
+        except (OSError, ValidationError):
+            return None
+
+    def key_path(self, key: str) -> Path:
+        if not DIGEST.fullmatch(key):
+            raise ValueError("not a key digest")
+        return self.key_claims / key
 
     def get_blob(self, job_id: str, name: str) -> bytes | None:
         try:

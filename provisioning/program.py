@@ -109,8 +109,9 @@ def validation_records(
     return list(records.values())
 
 
-def item_outputs(spec: JobSpec, item: JobItem) -> dict[str, Any]:
-    cert = certificate(spec, item)
+def item_outputs(spec: JobSpec, item: JobItem, cert: aws.acm.Certificate) -> dict[str, Any]:
+    """Every item shows the certificate it is served with, its own or the
+    one it reuses (then ``certificateFrom`` names that certificate's item)."""
     outputs: dict[str, Any] = {
         "key": item.key,
         "names": list(item.names),
@@ -118,6 +119,8 @@ def item_outputs(spec: JobSpec, item: JobItem) -> dict[str, Any]:
         "certificateStatus": cert.status,
         "validationRecords": cert.domain_validation_options.apply(validation_records),
     }
+    if item.certificate_from is not None:
+        outputs["certificateFrom"] = item.certificate_from
     source = spec.sources.get(item.key)
     if source is not None:
         outputs["sourceDistributionId"] = source.distribution_id
@@ -135,6 +138,13 @@ def item_outputs(spec: JobSpec, item: JobItem) -> dict[str, Any]:
 
 
 def run(spec: JobSpec) -> None:
+    """Certificates only for items that don't reuse an earlier item's."""
+    certificates: dict[str, aws.acm.Certificate] = {}
+    items = []
+    for item in spec.inputs.items:
+        if item.certificate_from is None:
+            certificates[item.key] = certificate(spec, item)
+        items.append(item_outputs(spec, item, certificates[item.certificate_from or item.key]))
     pulumi.export("jobId", spec.job_id)
     pulumi.export("jobType", spec.inputs.job_type)
-    pulumi.export("items", [item_outputs(spec, item) for item in spec.inputs.items])
+    pulumi.export("items", items)

@@ -43,6 +43,8 @@ def item_detail(item: dict[str, Any], record: JobRecord) -> dict[str, Any]:
         "distributionStatus": item.get("distributionStatus"),
         "warnings": item.get("warnings", []),
     }
+    if item.get("certificateFrom"):  # only on items reusing another's certificate
+        detail["certificateFrom"] = item["certificateFrom"]
     if item["key"] in record.item_errors:
         detail["error"] = record.item_errors[item["key"]]
     if checks_failing(record) and any(awaits_aws(item)):
@@ -52,18 +54,22 @@ def item_detail(item: dict[str, Any], record: JobRecord) -> dict[str, Any]:
 
 def job_status(record: JobRecord, outputs: dict[str, Any] | None) -> dict[str, Any]:
     """Presentation only: every decision comes from the record and the
-    lifecycle rules."""
+    lifecycle rules. Certificates are counted as made: an item reusing
+    another's certificate (dist_aggregate) adds none, which the outputs
+    tell from the job's first update on."""
     items = [item_detail(i, record) for i in (outputs or {}).get("items", [])]
     auto_creation, total = record.auto_creation, record.items
+    own = [i for i in items if "certificateFrom" not in i]
+    certs_total = total - (len(items) - len(own))
     failed_job = record.phase == Phase.FAILED
-    certs_made = sum(1 for i in items if i["certificateArn"])
-    issued = sum(1 for i in items if i["certificateStatus"] == CertificateStatus.ISSUED)
+    certs_made = sum(1 for i in own if i["certificateArn"])
+    issued = sum(1 for i in own if i["certificateStatus"] == CertificateStatus.ISSUED)
     cert_failed = any(item_failed(i, record.item_errors) for i in items)
     dists = [i for i in items if i["distributionId"]]
     started = record.phase != Phase.QUEUED
 
-    cert_create = stage(total, certs_made, failed_job and certs_made < total, started)
-    cert_validation = stage(total, issued, cert_failed, certs_made > 0)
+    cert_create = stage(certs_total, certs_made, failed_job and certs_made < certs_total, started)
+    cert_validation = stage(certs_total, issued, cert_failed, certs_made > 0)
     if auto_creation:
         dist_stage = stage(total, len(dists), failed_job or cert_failed, bool(dists))
     else:
@@ -74,14 +80,14 @@ def job_status(record: JobRecord, outputs: dict[str, Any] | None) -> dict[str, A
         "jobType": record.jobType,
         "creationDate": record.creationDate,
         "job_input": record.job_input,
-        "cert_total_number": total,
+        "cert_total_number": certs_total,
         "cert_completed_number": issued,
         "cloudfront_distribution_total_number": total if auto_creation else 0,
         "cloudfront_distribution_created_number": len(dists),
         "certCreateStageStatus": cert_create,
         "certValidationStageStatus": cert_validation,
         "distStageStatus": dist_stage,
-        "certList": [i["certificateArn"] for i in items if i["certificateArn"]],
+        "certList": [i["certificateArn"] for i in own if i["certificateArn"]],
         "distList": [i["distributionArn"] for i in dists],
         "promptInfo": prompt(record),
         "dcv_validation_msg": {

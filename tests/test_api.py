@@ -213,6 +213,38 @@ def test_without_a_supervisor_of_its_own_the_api_starts_steps(
     assert [args[-3:] for args in steps] == [["-m", "provisioning.step", job]]
 
 
+def test_the_same_body_with_the_same_idempotency_key_twice_gives_one_job(
+    app: FastAPI, service: Service, launched: list[str]
+) -> None:
+    keyed = {"headers": {"Idempotency-Key": "order 4711"}}
+    first = call(app, "POST", "/ssl_for_saas", content=json.dumps(CREATE), **keyed)
+    again = call(app, "POST", "/ssl_for_saas", content=json.dumps(CREATE), **keyed)
+    job = first.json()["body"]
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json() == {"statusCode": 200, "body": job}
+    assert launched == [job]
+    assert len(service.store.page(10, None)[0]) == 1
+
+    other = {**CREATE, "cnameList": [{"domainName": "other.example.com"}]}
+    conflict = call(app, "POST", "/ssl_for_saas", content=json.dumps(other), **keyed)
+    assert conflict.status_code == 409
+    assert conflict.json() == {
+        "error": "idempotency_conflict",
+        "message": "this Idempotency-Key was used for another request (a different body) "
+        "within the last 24 hours; use a new key for a new request",
+    }
+    too_long = {"headers": {"idempotency-key": "k" * 256}}
+    refused = call(app, "POST", "/ssl_for_saas", content=json.dumps(other), **too_long)
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == [
+        {
+            "location": "Idempotency-Key",
+            "message": "1 to 255 printable ASCII characters (space to ~)",
+        }
+    ]
+    assert launched == [job]
+
+
 @pytest.mark.parametrize("path", ["/ssl_for_saas", "/ssl_for_saas/preview"])
 def test_a_refused_request_lists_every_problem(
     app: FastAPI, service: Service, launched: list[str], path: str
@@ -642,7 +674,7 @@ def ref(name: str) -> dict[str, str]:
 
 
 OPERATIONS = {
-    ("post", "/ssl_for_saas"): (["200", "400", "401", "413", "503"], ref("SubmitAnswer")),
+    ("post", "/ssl_for_saas"): (["200", "400", "401", "409", "413", "503"], ref("SubmitAnswer")),
     ("post", "/ssl_for_saas/preview"): (["200", "400", "401", "413", "503"], ref("PreviewAnswer")),
     ("get", "/ssl_for_saas/get_ssl_job"): (
         ["200", "400", "401", "404", "503"],

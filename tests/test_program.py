@@ -326,3 +326,65 @@ def test_wildcard_items_get_tag_values_aws_accepts(mocks: Recorder) -> Any:
             assert re.fullmatch(r"[\w\s.:/=+\-@]*", value)
 
     return pulumi.Output.from_input(outputs["items"]).apply(check)
+
+
+AGGREGATE = {
+    "acm_op": "create",
+    "auto_creation": "true",
+    "dist_aggregate": "true",
+    "cnameList": [
+        {
+            "domainName": "*.shop.example.com",
+            "sanList": ["shop.example.com"],
+            "existing_cf_info": {"distribution_id": "E195R1W5GIVPF5"},
+        },
+        {
+            "domainName": "a.shop.example.com",
+            "existing_cf_info": {"distribution_id": "E195R1W5GIVPF5"},
+        },
+        {
+            "domainName": "blog.example.net",
+            "existing_cf_info": {"distribution_id": "E195R1W5GIVPF5"},
+        },
+    ],
+}
+SHARED_ARN = f"{ACM_ARN}certificate-wildcard.shop.example.com"
+
+
+@pulumi.runtime.test
+def test_an_item_under_an_earlier_wildcard_requests_no_certificate_and_shows_the_shared_one(
+    mocks: Recorder,
+) -> Any:
+    outputs = run(spec(AGGREGATE))
+
+    def check(items: list[dict[str, Any]]) -> None:
+        certificates = sorted(n for n, a in mocks.registered.items() if a.typ == CERT_TYPE)
+        assert certificates == [
+            "certificate-blog.example.net",
+            "certificate-wildcard.shop.example.com",
+        ]
+        assert [i["certificateArn"] for i in items[:2]] == [SHARED_ARN, SHARED_ARN]
+        assert items[1]["certificateFrom"] == "cnameList[0]"
+        assert items[1]["certificateStatus"] == "PENDING_VALIDATION"
+        assert items[1]["validationRecords"] == items[0]["validationRecords"] != []
+        assert "certificateFrom" not in items[0] and "certificateFrom" not in items[2]
+        assert not any(a.typ == DIST_TYPE for a in mocks.registered.values())
+
+    return pulumi.Output.from_input(outputs["items"]).apply(check)
+
+
+@pulumi.runtime.test
+def test_a_reusing_item_gets_its_distribution_once_the_shared_certificate_is_issued(
+    mocks: Recorder,
+) -> Any:
+    outputs = run(spec(AGGREGATE, issued=frozenset({"cnameList[0]"})))
+
+    def check(items: list[dict[str, Any]]) -> None:
+        dist = mocks.registered["distribution-a.shop.example.com"].inputs
+        assert dist["aliases"] == ["a.shop.example.com"]
+        assert dist["viewerCertificate"]["acmCertificateArn"] == SHARED_ARN
+        assert dist["tags"] == {"ssl-saas:job": "job-1", "ssl-saas:item": "a.shop.example.com"}
+        assert items[1]["distributionId"] == "distribution-a.shop.example.com-id"
+        assert "distribution-blog.example.net" not in mocks.registered
+
+    return pulumi.Output.from_input(outputs["items"]).apply(check)

@@ -164,6 +164,49 @@ def test_pending_validation_shows_records_and_counts() -> None:
     assert job["distList"] == ["arn:dist/b"]
 
 
+def reusing(key: str, source: str, status: str, dist: bool = False) -> dict[str, Any]:
+    """An item served by ``source``'s certificate (dist_aggregate)."""
+    shared = item(source, status, dist)
+    return {
+        **shared,
+        **(
+            {"distributionId": f"E{key.upper()}", "distributionArn": f"arn:dist/{key}"}
+            if dist
+            else {}
+        ),
+        "key": key,
+        "names": [f"{key}.example.com"],
+        "certificateFrom": source,
+    }
+
+
+def test_a_reused_certificate_is_counted_and_listed_once_and_named_on_its_items() -> None:
+    outputs = {"items": [item("a", "PENDING_VALIDATION"), reusing("b", "a", "PENDING_VALIDATION")]}
+    job = job_status(record(phase="waiting"), outputs)
+    assert job["cert_total_number"] == 1
+    assert job["cloudfront_distribution_total_number"] == 2
+    assert job["certList"] == ["arn:cert/a"]
+    assert "certificateFrom" not in job["items"][0]
+    assert job["items"][1]["certificateFrom"] == "a"
+    assert job["items"][1]["certificateArn"] == "arn:cert/a"
+    assert job["dcv_validation_msg"] == {"_x.a.example.com.": {"type": "CNAME", "value": "_v."}}
+    assert stages(job) == ("SUCCESS", "INPROGRESS", "NOTSTART")
+
+    issued = {"items": [item("a", "ISSUED", True, True), reusing("b", "a", "ISSUED", True)]}
+    job = job_status(record(phase="waiting"), issued)
+    assert job["cert_completed_number"] == job["cert_total_number"] == 1
+    assert job["cloudfront_distribution_created_number"] == 2
+    assert job["distList"] == ["arn:dist/a", "arn:dist/b"]
+    assert stages(job) == ("SUCCESS", "SUCCESS", "SUCCESS")
+
+
+def test_a_failed_shared_certificate_fails_every_item_it_serves() -> None:
+    outputs = {"items": [item("a", "FAILED"), reusing("b", "a", "FAILED")]}
+    job = job_status(record(phase="failed", error="x"), outputs)
+    assert stages(job) == ("SUCCESS", "FAILED", "FAILED")
+    assert job["status"] == "FAILED"
+
+
 def test_one_certificate_of_two_made_is_still_in_progress() -> None:
     job = job_status(record(phase="running"), {"items": [item("a", "PENDING_VALIDATION")]})
     assert stages(job) == ("INPROGRESS", "INPROGRESS", "NOTSTART")
