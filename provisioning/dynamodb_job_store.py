@@ -22,8 +22,9 @@ import json
 import math
 import time
 import zlib
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
@@ -49,6 +50,8 @@ from provisioning.job_store import (
 )
 
 RECORD = "record"
+PARALLEL_REQUESTS = 16  # DynamoDB requests in flight at once for one caller
+T = TypeVar("T")
 CLAIM = "claim"
 CHUNK = 300_000  # bytes of blob per item, well under DynamoDB's 400 KB
 OPEN_INDEX = "open"
@@ -163,17 +166,16 @@ class DynamoDBJobStore:
             if error.response["Error"]["Code"] == "ValidationException":
                 raise BadPageToken(after or "") from None
             raise
-        listed: list[Listed] = []
-        for item in answer["Items"]:
-            try:
-                record = self.get(item["jobId"]["S"])
-            except DamagedJob as damage:
-                listed.append(damage)
-                continue
-            if record is not None:
-                listed.append(record)
+        ids = [item["jobId"]["S"] for item in answer["Items"]]
+        listed = [found for found in concurrently(self.listed, ids) if found is not None]
         last = answer.get("LastEvaluatedKey")
         return listed, encode_token(last) if last else None
+
+    def listed(self, job_id: str) -> Listed | None:
+        try:
+            return self.get(job_id)
+        except DamagedJob as damage:
+            return damage
 
     def holders(self, names: tuple[str, ...]) -> dict[str, str]:
         found = {}
@@ -188,8 +190,9 @@ class DynamoDBJobStore:
         be held are released again."""
         taken: list[str] = []
         held: dict[str, str] = {}
-        for name in names:
-            holder = self.take(job_id, name)
+        for name, holder in zip(
+            names, concurrently(lambda n: self.take(job_id, n), names), strict=True
+        ):
             if holder is None:
                 taken.append(name)
             else:
@@ -365,6 +368,16 @@ class DynamoDBJobStore:
     def query(self, **request: Any) -> list[dict[str, Any]]:
         pages = self.client.get_paginator("query").paginate(TableName=self.table, **request)
         return [item for page in pages for item in page["Items"]]
+
+
+def concurrently(call: Callable[[str], T], keys: Sequence[str]) -> list[T]:
+    """``call`` for every key, in order, several requests in flight at once:
+    a page of 200 jobs or a request of 100 names is one round trip's wait,
+    not 200."""
+    if len(keys) <= 1:
+        return [call(key) for key in keys]
+    with ThreadPoolExecutor(max_workers=min(len(keys), PARALLEL_REQUESTS)) as pool:
+        return list(pool.map(call, keys))
 
 
 def decoded(job_id: str, item: dict[str, Any]) -> JobRecord:
