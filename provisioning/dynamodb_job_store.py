@@ -51,6 +51,7 @@ from provisioning.job_store import (
 
 RECORD = "record"
 PARALLEL_REQUESTS = 16  # DynamoDB requests in flight at once for one caller
+BATCH_GET = 100  # DynamoDB's limit of keys per BatchGetItem
 T = TypeVar("T")
 CLAIM = "claim"
 CHUNK = 300_000  # bytes of blob per item, well under DynamoDB's 400 KB
@@ -146,7 +147,7 @@ class DynamoDBJobStore:
 
     def page(self, limit: int, after: str | None) -> tuple[list[Listed], str | None]:
         """The listing index projects only keys; each page's records are then
-        read whole (consistently) by key."""
+        read whole (consistently) by key, a hundred per request."""
         request: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": LISTING_INDEX,
@@ -167,15 +168,26 @@ class DynamoDBJobStore:
                 raise BadPageToken(after or "") from None
             raise
         ids = [item["jobId"]["S"] for item in answer["Items"]]
-        listed = [found for found in concurrently(self.listed, ids) if found is not None]
+        items = self.record_items(ids)
+        listed = [readable(job_id, items[job_id]) for job_id in ids if job_id in items]
         last = answer.get("LastEvaluatedKey")
         return listed, encode_token(last) if last else None
 
-    def listed(self, job_id: str) -> Listed | None:
-        try:
-            return self.get(job_id)
-        except DamagedJob as damage:
-            return damage
+    def record_items(self, job_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Job id -> record item, read consistently, a hundred per request."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(job_ids), BATCH_GET):
+            keys = [
+                {"jobId": {"S": job_id}, "part": {"S": RECORD}}
+                for job_id in job_ids[start : start + BATCH_GET]
+            ]
+            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                answer = self.client.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self.table, []):
+                    found[item["jobId"]["S"]] = item
+                request = answer.get("UnprocessedKeys") or {}
+        return found
 
     def holders(self, names: tuple[str, ...]) -> dict[str, str]:
         found = {}
@@ -372,12 +384,18 @@ class DynamoDBJobStore:
 
 def concurrently(call: Callable[[str], T], keys: Sequence[str]) -> list[T]:
     """``call`` for every key, in order, several requests in flight at once:
-    a page of 200 jobs or a request of 100 names is one round trip's wait,
-    not 200."""
+    a request of 100 names waits for a few round trips, not 100."""
     if len(keys) <= 1:
         return [call(key) for key in keys]
     with ThreadPoolExecutor(max_workers=min(len(keys), PARALLEL_REQUESTS)) as pool:
         return list(pool.map(call, keys))
+
+
+def readable(job_id: str, item: dict[str, Any]) -> Listed:
+    try:
+        return decoded(job_id, item)
+    except DamagedJob as damage:
+        return damage
 
 
 def decoded(job_id: str, item: dict[str, Any]) -> JobRecord:
