@@ -18,8 +18,9 @@ The job runs with the Service built from the environment, as every front
 builds one: the job store and Pulumi backend the sandbox chose (a local
 directory and file backend, or with ``--shared`` DynamoDB and S3), and the
 documented configuration (``SSL_SAAS_WORKERS``, default 2;
-``SSL_SAAS_PARALLELISM``, default 4). The values used are printed, with
-``PULUMI_SKIP_CHECKPOINTS``, which the engine reads from the environment.
+``SSL_SAAS_PARALLELISM``, default 4). The values used are printed, with the
+environment the engine runs in (``PULUMI_SKIP_CHECKPOINTS``: see
+provisioning/adoption.py).
 Each size is measured ``--rounds`` times (default 3) and the median is used.
 
 ``--sizes`` picks the two job sizes (default 10 100). A 1-item job and
@@ -37,7 +38,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import statistics
 import sys
 import time
@@ -160,7 +160,7 @@ def main() -> None:
     print(
         f"configuration: SSL_SAAS_WORKERS={service.settings.workers} "
         f"SSL_SAAS_PARALLELISM={service.settings.parallelism} (from the environment or "
-        f"defaults); PULUMI_SKIP_CHECKPOINTS={os.environ.get('PULUMI_SKIP_CHECKPOINTS', 'unset')}"
+        f"defaults); engine environment {service.settings.engine_env()}"
     )
     print(f"load average at start: {load_average()}")
     measured = (REFERENCE_SIZE, *sizes)

@@ -11,7 +11,9 @@ first, for paging). A name a job serves is claimed by an item of its own
 naming it at once only one gets it. An Idempotency-Key is claimed likewise
 (partition ``idempotency#SHA256``), with an ``expires`` attribute that
 DynamoDB's TTL may be pointed at to remove claims past their day; the day
-is checked on every read, so nothing depends on that.
+is checked on every read, so nothing depends on that. An event's delivery
+is an item of its own (partition ``delivery#ID``) listed, oldest event
+first, through the ``listing`` index under a kind of its own.
 
 The table is created on first use, on demand (pay per request).
 """
@@ -35,6 +37,7 @@ from provisioning.job_store import (
     NAMES,
     BadPageToken,
     DamagedJob,
+    Delivery,
     JobRecord,
     KeyClaim,
     Listed,
@@ -58,6 +61,7 @@ CHUNK = 300_000  # bytes of blob per item, well under DynamoDB's 400 KB
 OPEN_INDEX = "open"
 LISTING_INDEX = "listing"
 JOB_KIND = "job"
+DELIVERY = "delivery"
 
 
 class DynamoDBJobStore:
@@ -311,6 +315,65 @@ class DynamoDBJobStore:
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
+
+    def add_deliveries(self, deliveries: list[Delivery]) -> None:
+        def add(delivery: Delivery) -> None:
+            try:
+                self.write_delivery(delivery, "attribute_not_exists(jobId)", {})
+            except StaleRecord:
+                pass  # stored already
+
+        concurrently(add, deliveries)
+
+    def deliveries(self, limit: int) -> list[Delivery]:
+        answer = self.client.query(
+            TableName=self.table,
+            IndexName=LISTING_INDEX,
+            KeyConditionExpression="kind = :delivery",
+            ExpressionAttributeValues={":delivery": {"S": DELIVERY}},
+            Limit=limit,
+        )
+        found = []
+        for key in answer["Items"]:
+            item = self.client.get_item(
+                TableName=self.table,
+                Key={"jobId": key["jobId"], "part": {"S": DELIVERY}},
+                ConsistentRead=True,
+            ).get("Item")
+            if item is not None:
+                found.append(Delivery.model_validate_json(zlib.decompress(item["body"]["B"])))
+        return found
+
+    def put_delivery(self, delivery: Delivery) -> Delivery:
+        written = delivery.model_copy(update={"version": delivery.version + 1})
+        self.write_delivery(written, "version = :read", {":read": {"N": str(delivery.version)}})
+        return written
+
+    def write_delivery(self, delivery: Delivery, condition: str, values: dict[str, Any]) -> None:
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={
+                    "jobId": {"S": f"{DELIVERY}#{delivery.id}"},
+                    "part": {"S": DELIVERY},
+                    "version": {"N": str(delivery.version)},
+                    "kind": {"S": DELIVERY},
+                    "created": {"S": f"{delivery.order}#{delivery.id}"},
+                    "body": {"B": zlib.compress(delivery.model_dump_json().encode())},
+                },
+                ConditionExpression=condition,
+                **({"ExpressionAttributeValues": values} if values else {}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise StaleRecord(delivery.id) from None
+            raise
+
+    def drop_delivery(self, delivery: Delivery) -> None:
+        self.client.delete_item(
+            TableName=self.table,
+            Key={"jobId": {"S": f"{DELIVERY}#{delivery.id}"}, "part": {"S": DELIVERY}},
+        )
 
     def get_blob(self, job_id: str, name: str) -> bytes | None:
         chunks = self.query(

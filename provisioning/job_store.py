@@ -125,6 +125,23 @@ class KeyClaim(BaseModel):
     done: bool = False
 
 
+class Delivery(BaseModel):
+    """One event on its way to one target (a webhook URL, or ``sns``), kept
+    in the store until it is delivered, so deliveries outlive the instance
+    that made them. ``order`` sorts a job's events as they happened;
+    ``version`` guards each change like a record's."""
+
+    id: str
+    job_id: str
+    target: str
+    body: str  # the event as sent: the exact bytes a webhook's signature covers
+    order: str
+    attempts: int = 0
+    next_attempt: float = 0.0
+    last_error: str | None = None
+    version: int = 0
+
+
 # What a listing holds of each job: its record, or why it can't be read.
 Listed = JobRecord | DamagedJob
 
@@ -193,6 +210,23 @@ class JobStore(Protocol):
     def release_key(self, claim: KeyClaim) -> None:
         """Frees the key (its submission was refused), unless ``claim`` is no
         longer the key's claim."""
+        ...
+
+    def add_deliveries(self, deliveries: list[Delivery]) -> None:
+        """Stores each delivery not already stored (by id)."""
+        ...
+
+    def deliveries(self, limit: int) -> list[Delivery]:
+        """Undelivered deliveries, the oldest events first."""
+        ...
+
+    def put_delivery(self, delivery: Delivery) -> Delivery:
+        """Stores ``delivery`` if the stored one still has its version;
+        raises StaleRecord otherwise (or when it is gone)."""
+        ...
+
+    def drop_delivery(self, delivery: Delivery) -> None:
+        """Removes a delivery that is done with."""
         ...
 
     def get_blob(self, job_id: str, name: str) -> bytes | None: ...

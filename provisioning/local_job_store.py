@@ -3,9 +3,10 @@
 ``<root>/<jobId>/record.json`` and one file per blob; ``<root>/.open/<jobId>``
 marks the open jobs, so the watcher lists only those; ``<root>/.names/<name>``
 is a job's claim on a name, ``<root>/.keys/<sha256>`` an Idempotency-Key's
-claim on a job. Writes are atomic (written aside, then renamed) and a
-record's conditional write holds an exclusive lock on the job's folder,
-claims one on their folder (``.names`` or ``.keys``), so the server's
+claim on a job, ``<root>/.outbox/<id>.json`` an event's delivery. Writes
+are atomic (written aside, then renamed) and a record's conditional write
+holds an exclusive lock on the job's folder, claims and deliveries one on
+their folder (``.names``, ``.keys``, ``.outbox``), so the server's
 threads and the step processes never lose each other's changes.
 """
 
@@ -29,6 +30,7 @@ from provisioning.job_store import (
     NAMES,
     BadPageToken,
     DamagedJob,
+    Delivery,
     JobRecord,
     KeyClaim,
     Listed,
@@ -53,6 +55,7 @@ class LocalJobStore:
         self.open_marks = root / ".open"
         self.claims = root / ".names"
         self.key_claims = root / ".keys"
+        self.outbox = root / ".outbox"
 
     def folder(self, job_id: str) -> Path:
         if not valid_id(job_id):
@@ -235,6 +238,45 @@ class LocalJobStore:
         if not DIGEST.fullmatch(key):
             raise ValueError("not a key digest")
         return self.key_claims / key
+
+    def add_deliveries(self, deliveries: list[Delivery]) -> None:
+        self.outbox.mkdir(parents=True, exist_ok=True)
+        with exclusive(self.outbox):
+            for delivery in deliveries:
+                path = self.delivery_path(delivery.id)
+                if not path.exists():
+                    atomic_write(path, delivery.model_dump_json().encode())
+
+    def deliveries(self, limit: int) -> list[Delivery]:
+        found = []
+        for path in self.outbox.glob("*.json") if self.outbox.is_dir() else []:
+            try:
+                found.append(Delivery.model_validate_json(path.read_bytes()))
+            except (OSError, ValidationError):
+                continue  # removed meanwhile; a torn one can't be: writes are atomic
+        return sorted(found, key=lambda d: d.order)[:limit]
+
+    def put_delivery(self, delivery: Delivery) -> Delivery:
+        path = self.delivery_path(delivery.id)
+        with exclusive(self.outbox):
+            try:
+                stored = Delivery.model_validate_json(path.read_bytes())
+            except FileNotFoundError:
+                raise StaleRecord(delivery.id) from None
+            if stored.version != delivery.version:
+                raise StaleRecord(delivery.id)
+            written = delivery.model_copy(update={"version": delivery.version + 1})
+            atomic_write(path, written.model_dump_json().encode())
+            return written
+
+    def drop_delivery(self, delivery: Delivery) -> None:
+        with exclusive(self.outbox):
+            self.delivery_path(delivery.id).unlink(missing_ok=True)
+
+    def delivery_path(self, delivery_id: str) -> Path:
+        if not DIGEST.fullmatch(delivery_id):
+            raise ValueError("not a delivery id")
+        return self.outbox / f"{delivery_id}.json"
 
     def get_blob(self, job_id: str, name: str) -> bytes | None:
         try:

@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     # Path-style stack config every job gets (aws:assumeRoles in production,
     # aws:endpoints in the sandbox), as JSON.
     stack_config: dict[str, str] = {}
+    # Where events go: webhook URLs (space- or comma-separated), signed
+    # with the secret, and an SNS topic (the published system's channel).
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+    sns_topic_arn: str = ""
+    # How often an instance looks for certificates nearing their end.
+    expiry_check_seconds: float = Field(default=3600, gt=0)
 
     @field_validator("minimum_protocol_version")
     @classmethod
@@ -99,6 +106,34 @@ class Settings(BaseSettings):
                 "use awskms://alias/NAME?region=REGION, or leave unset for a passphrase"
             )
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _web_urls(cls, value: str) -> str:
+        for url in re.split(r"[\s,]+", value.strip()) if value.strip() else []:
+            if not re.fullmatch(r"https?://[^\s/]+\S*", url):
+                raise ValueError(f"{url[:60]!r} is not an http:// or https:// URL")
+        return value
+
+    @field_validator("sns_topic_arn")
+    @classmethod
+    def _topic_arn(cls, value: str) -> str:
+        if value and not re.fullmatch(r"arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]{1,256}", value):
+            raise ValueError("not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")
+        return value
+
+    @property
+    def webhook_urls(self) -> tuple[str, ...]:
+        return tuple(u for u in re.split(r"[\s,]+", self.webhook_url.strip()) if u)
+
+    def required_webhook_secret(self) -> bytes:
+        """Checked when an instance starts, not at its first event."""
+        if self.webhook_secret is None or not self.webhook_secret.get_secret_value():
+            raise ConfigurationError(
+                "SSL_SAAS_WEBHOOK_SECRET is not set: export SSL_SAAS_WEBHOOK_SECRET=<the secret "
+                "receivers check X-SSL-SaaS-Signature with>, or unset SSL_SAAS_WEBHOOK_URL"
+            )
+        return self.webhook_secret.get_secret_value().encode()
 
     @cached_property
     def root(self) -> Path:
@@ -155,7 +190,8 @@ class Settings(BaseSettings):
                 "PULUMI_CONFIG_PASSPHRASE is not set: export it (it encrypts the private keys "
                 "in every job's stack), or set SSL_SAAS_SECRETS_PROVIDER=awskms://..."
             )
-        return {"PULUMI_SKIP_UPDATE_CHECK": "true"}
+        # No intermediate checkpoints: see provisioning/adoption.py.
+        return {"PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_SKIP_CHECKPOINTS": "true"}
 
 
 def load(**overrides: Any) -> Settings:

@@ -23,7 +23,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from provisioning import adoption, aws_clients, stacks
-from provisioning.backend import checkpoint, clear_locks, purge, stack_outputs
+from provisioning.backend import clear_locks, purge, stack_outputs, stack_resources
 from provisioning.errors import RequestRejected
 from provisioning.job_inputs import JobInputs
 from provisioning.job_spec import JobSpec, issued_items, load_sources
@@ -221,13 +221,11 @@ def update(service: Service, ws: auto.LocalWorkspace, record: JobRecord) -> dict
     if raw is None:
         raise RuntimeError("the job's inputs are missing from the job store")
     inputs = JobInputs.model_validate_json(raw)
-    found = (
-        adoption.orphans(job_id, checkpoint(service.backend, job_id) or {})
-        if record.interrupted
-        else {}
-    )
-    if found:
-        adoption.adopt(auto.Stack.select(job_id, ws), found)
+    if record.interrupted:
+        recorded = (r.get("id", "") for r in stack_resources(service.backend, job_id))
+        found = adoption.strays(job_id, recorded)
+        if found:
+            adoption.adopt(auto.Stack.select(job_id, ws), found)
     outputs = stack_outputs(service.backend, job_id)
     issued = issued_items(outputs)
     spec = JobSpec(
@@ -238,8 +236,8 @@ def update(service: Service, ws: auto.LocalWorkspace, record: JobRecord) -> dict
         issued=issued,
     )
     # Refreshed whenever AWS knows more than the outputs: news the watcher
-    # saw, resources just adopted, or certificates found issued here.
-    refresh = record.refresh or bool(found) or outdated(outputs, issued)
+    # saw or certificates found issued here.
+    refresh = record.refresh or outdated(outputs, issued)
     result = stacks.update(ws, spec, service.settings, refresh=refresh)
     return {name: value.value for name, value in result.outputs.items()}
 

@@ -218,12 +218,18 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         handler = handler_for(request)
         state, state_secrets = split_secrets(_struct(request, "properties"))
         old_inputs, input_secrets = split_secrets(_struct(request, "inputs"))
-        found = handler.read(request.id, state, old_inputs, self.settings(context))
+        # An import names a resource outside the provider's region "ID@region".
+        resource_id, _, region = request.id.partition("@")
+        if region:
+            state = {**state, "region": region}
+        found = handler.read(resource_id, state, old_inputs, self.settings(context))
         if found is None:
             return provider_pb2.ReadResponse()
         outputs, inputs = found
+        if region:
+            inputs = {**inputs, "region": region}
         return provider_pb2.ReadResponse(
-            id=request.id,
+            id=resource_id,
             properties=to_struct(seal(outputs, state_secrets | handler.secrets)),
             inputs=to_struct(seal(inputs, input_secrets | handler.secrets)),
         )
