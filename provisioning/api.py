@@ -31,7 +31,7 @@ from fastapi.security import APIKeyHeader
 from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException
 
-from provisioning import aws_clients, console, jobs
+from provisioning import aws_clients, console, jobs, notifications
 from provisioning.api_models import (
     ApiErrorBody,
     CertificateSummary,
@@ -155,6 +155,7 @@ def create_app(
         watcher = threading.Thread(target=workers.run_forever, args=(stop,), daemon=True)
         if watch:
             watcher.start()
+            notifications.start(service, stop)
         yield
         stop.set()
 

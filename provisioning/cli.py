@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, NoCredentialsError
 
-from provisioning import jobs
+from provisioning import jobs, notifications
 from provisioning.errors import Problem, RequestRejected
 from provisioning.lifecycle import JobStatus
 from provisioning.service import Service
@@ -186,8 +186,10 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def worker_command(_: argparse.Namespace, settings: Settings) -> int:
     stop = threading.Event()
+    service = Service.start(settings)
+    notifications.start(service, stop)
     try:
-        Supervisor(Service.start(settings)).run_forever(stop)
+        Supervisor(service).run_forever(stop)
     except KeyboardInterrupt:
         stop.set()
     return 0

@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from provisioning import events, notifications
 from provisioning.backend import stack_outputs
 from provisioning.errors import Problem, RequestRejected
 from provisioning.job_ids import new_id, valid_id
@@ -147,6 +148,7 @@ def store_job(service: Service, body: bytes, job_id: str) -> None:
         )
     except NamesHeld as held:
         raise refusal(valid, held.held) from None
+    notifications.post(service, [events.accepted(job_id, valid.acm_op, len(valid.items))])
 
 
 def names_of(valid: ValidRequest) -> tuple[str, ...]:

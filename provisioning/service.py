@@ -20,6 +20,8 @@ class Service:
 
     @classmethod
     def start(cls, settings: Settings) -> Service:
+        if settings.webhook_urls:
+            settings.required_webhook_secret()
         return cls(settings, open_job_store(settings), Backend.of(settings))
 
 

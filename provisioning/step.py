@@ -22,7 +22,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from provisioning import adoption, aws_clients, stacks
+from provisioning import adoption, aws_clients, events, notifications, stacks
 from provisioning.backend import clear_locks, purge, stack_outputs, stack_resources
 from provisioning.errors import RequestRejected
 from provisioning.job_inputs import JobInputs
@@ -181,6 +181,10 @@ def run_step(service: Service, job_id: str, on_lost: Callable[[], None]) -> None
                 error=f"internal error ({type(error).__name__}); see the service log",
             )
     log.info("step ends: job %s by %s", job_id, owner)
+    try:
+        notifications.observe(service, job_id)
+    except Exception as error:  # noqa: BLE001 - the sweep posts what this missed
+        log.warning("job %s: posting its events failed: %s", job_id, error)
 
 
 def work(service: Service, record: JobRecord) -> dict[str, Any]:
@@ -273,6 +277,7 @@ def destroy(service: Service, ws: auto.LocalWorkspace, job_id: str) -> None:
     purge(service.backend, job_id)
     stacks.forget_logs(service.settings, job_id)
     service.store.delete(job_id)
+    notifications.post(service, [events.destroyed(job_id)])
 
 
 def stop_everything() -> None:
