@@ -47,6 +47,7 @@ from provisioning.job_store import (
     encode_token,
     holds_key,
     holds_names,
+    queue_of,
     stamped,
     unreadable,
     with_names,
@@ -172,17 +173,18 @@ class DynamoDBJobStore:
                 raise BadPageToken(after or "") from None
             raise
         ids = [item["jobId"]["S"] for item in answer["Items"]]
-        items = self.record_items(ids)
+        items = self.items_by_key(ids, RECORD)
         listed = [readable(job_id, items[job_id]) for job_id in ids if job_id in items]
         last = answer.get("LastEvaluatedKey")
         return listed, encode_token(last) if last else None
 
-    def record_items(self, job_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Job id -> record item, read consistently, a hundred per request."""
+    def items_by_key(self, job_ids: list[str], part: str) -> dict[str, dict[str, Any]]:
+        """Partition key -> its ``part`` item, read consistently, a hundred
+        per request."""
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(job_ids), BATCH_GET):
             keys = [
-                {"jobId": {"S": job_id}, "part": {"S": RECORD}}
+                {"jobId": {"S": job_id}, "part": {"S": part}}
                 for job_id in job_ids[start : start + BATCH_GET]
             ]
             request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
@@ -325,24 +327,24 @@ class DynamoDBJobStore:
 
         concurrently(add, deliveries)
 
-    def deliveries(self, limit: int) -> list[Delivery]:
+    def deliveries(self, target: str, limit: int) -> list[Delivery]:
         answer = self.client.query(
             TableName=self.table,
             IndexName=LISTING_INDEX,
-            KeyConditionExpression="kind = :delivery",
-            ExpressionAttributeValues={":delivery": {"S": DELIVERY}},
+            KeyConditionExpression="kind = :delivery AND begins_with(created, :queue)",
+            ExpressionAttributeValues={
+                ":delivery": {"S": DELIVERY},
+                ":queue": {"S": f"{queue_of(target)}#"},
+            },
             Limit=limit,
         )
-        found = []
-        for key in answer["Items"]:
-            item = self.client.get_item(
-                TableName=self.table,
-                Key={"jobId": key["jobId"], "part": {"S": DELIVERY}},
-                ConsistentRead=True,
-            ).get("Item")
-            if item is not None:
-                found.append(Delivery.model_validate_json(zlib.decompress(item["body"]["B"])))
-        return found
+        ids = [key["jobId"]["S"] for key in answer["Items"]]
+        items = self.items_by_key(ids, DELIVERY)
+        return [
+            Delivery.model_validate_json(zlib.decompress(items[key]["body"]["B"]))
+            for key in ids
+            if key in items
+        ]
 
     def put_delivery(self, delivery: Delivery) -> Delivery:
         written = delivery.model_copy(update={"version": delivery.version + 1})
@@ -358,7 +360,7 @@ class DynamoDBJobStore:
                     "part": {"S": DELIVERY},
                     "version": {"N": str(delivery.version)},
                     "kind": {"S": DELIVERY},
-                    "created": {"S": f"{delivery.order}#{delivery.id}"},
+                    "created": {"S": f"{delivery.queue}#{delivery.order}#{delivery.id}"},
                     "body": {"B": zlib.compress(delivery.model_dump_json().encode())},
                 },
                 ConditionExpression=condition,

@@ -7,7 +7,7 @@ template that can't be cloned faithfully) fails here, so nothing is created.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,15 +89,28 @@ def resolve_sources(
     if problems:
         raise RequestRejected(problems)
     sources = {
-        wanted: Source(wanted[0], version_of(store, wanted, config, save), config)
+        wanted: Source(wanted[0], wanted[1] or 0, config)
         for wanted, config in found.items()
         if isinstance(config, dict)
     }
-    return {
+    resolved = {
         item.key: sources[(item.source.distribution_id, item.source.config_version_id)]
         for item in request.items
         if item.source is not None
     }
+    return saved(resolved, store) if save else resolved
+
+
+def saved(sources: dict[str, Source], store: ConfigStore) -> dict[str, Source]:
+    """Each live template (version 0) saved as a new version, once."""
+    versions: dict[str, Source] = {}
+    for source in sources.values():
+        if source.version == 0 and source.distribution_id not in versions:
+            version = store.save(source.distribution_id, dict(source.config))
+            versions[source.distribution_id] = Source(
+                source.distribution_id, version, source.config
+            )
+    return {key: versions[s.distribution_id] if s.version == 0 else s for key, s in sources.items()}
 
 
 def template(
@@ -121,23 +134,22 @@ def template(
     return config
 
 
-def version_of(
-    store: ConfigStore, wanted: tuple[str, int | None], config: dict[str, Any], save: bool
-) -> int:
-    distribution_id, version = wanted
-    if version is not None:
-        return version
-    return store.save(distribution_id, config) if save else 0
-
-
 def accept(
-    body: bytes, settings: Settings, *, save: bool = True
+    body: bytes,
+    settings: Settings,
+    *,
+    save: bool = True,
+    check: Callable[[ValidRequest, Mapping[str, Source]], None] | None = None,
 ) -> tuple[ValidRequest, dict[str, Source]]:
     """Everything that can refuse a request, with nothing created: the
-    checks, then the templates (fetched and saved as versions, or loaded)."""
+    checks, the templates (fetched or loaded), then ``check`` (the account's
+    pre-flight); only then are live templates saved as versions."""
     valid = validate_text(body, max_items=settings.max_items)
     store = open_store(settings.config_store_url)
-    return valid, resolve_sources(valid, store, cloudfront_client(), save=save)
+    sources = resolve_sources(valid, store, cloudfront_client(), save=False)
+    if check is not None:
+        check(valid, sources)
+    return valid, saved(sources, store) if save else sources
 
 
 def load_sources(inputs: JobInputs, settings: Settings) -> dict[str, Source]:

@@ -18,6 +18,7 @@ first submission's job instead of making a second.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -142,6 +143,15 @@ class Delivery(BaseModel):
     last_error: str | None = None
     version: int = 0
 
+    @property
+    def queue(self) -> str:
+        """Names the target's queue in the store."""
+        return queue_of(self.target)
+
+
+def queue_of(target: str) -> str:
+    return hashlib.sha256(target.encode()).hexdigest()[:32]
+
 
 # What a listing holds of each job: its record, or why it can't be read.
 Listed = JobRecord | DamagedJob
@@ -217,8 +227,9 @@ class JobStore(Protocol):
         """Stores each delivery not already stored (by id)."""
         ...
 
-    def deliveries(self, limit: int) -> list[Delivery]:
-        """Undelivered deliveries, the oldest events first."""
+    def deliveries(self, target: str, limit: int) -> list[Delivery]:
+        """Undelivered deliveries to ``target``, the oldest events first: a
+        target's backlog never hides another target's deliveries."""
         ...
 
     def put_delivery(self, delivery: Delivery) -> Delivery:

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from provisioning import events, notifications
+from provisioning import events, notifications, preflight
 from provisioning.backend import stack_outputs
 from provisioning.errors import Problem, RequestRejected
 from provisioning.job_ids import new_id, valid_id
@@ -125,7 +125,7 @@ def digest(data: bytes) -> str:
 
 
 def store_job(service: Service, body: bytes, job_id: str) -> None:
-    valid, sources = accept(body, service.settings)
+    valid, sources = accept(body, service.settings, check=preflight.check)
     accepted_at = datetime.now(UTC)
     pins = {key: source.pin for key, source in sources.items()}
     inputs = job_inputs(valid, pins, service.settings.minimum_protocol_version, accepted_at)
@@ -180,7 +180,7 @@ def preview(service: Service, body: bytes) -> dict[str, Any]:
     """What a request would create, without creating (or saving) anything;
     a live template shows as version 0. A name another job holds refuses
     the preview as it would the submission."""
-    valid, sources = accept(body, service.settings, save=False)
+    valid, sources = accept(body, service.settings, save=False, check=preflight.check)
     held = service.store.holders(names_of(valid))
     if held:
         raise refusal(valid, held)

@@ -3,7 +3,8 @@
 ``<root>/<jobId>/record.json`` and one file per blob; ``<root>/.open/<jobId>``
 marks the open jobs, so the watcher lists only those; ``<root>/.names/<name>``
 is a job's claim on a name, ``<root>/.keys/<sha256>`` an Idempotency-Key's
-claim on a job, ``<root>/.outbox/<id>.json`` an event's delivery. Writes
+claim on a job, ``<root>/.outbox/<queue>/<id>.json`` an event's delivery
+(a queue per target). Writes
 are atomic (written aside, then renamed) and a record's conditional write
 holds an exclusive lock on the job's folder, claims and deliveries one on
 their folder (``.names``, ``.keys``, ``.outbox``), so the server's
@@ -40,6 +41,7 @@ from provisioning.job_store import (
     encode_token,
     holds_key,
     holds_names,
+    queue_of,
     stamped,
     unreadable,
     with_names,
@@ -243,13 +245,15 @@ class LocalJobStore:
         self.outbox.mkdir(parents=True, exist_ok=True)
         with exclusive(self.outbox):
             for delivery in deliveries:
-                path = self.delivery_path(delivery.id)
+                path = self.delivery_path(delivery)
                 if not path.exists():
+                    path.parent.mkdir(exist_ok=True)
                     atomic_write(path, delivery.model_dump_json().encode())
 
-    def deliveries(self, limit: int) -> list[Delivery]:
+    def deliveries(self, target: str, limit: int) -> list[Delivery]:
+        queue = self.outbox / queue_of(target)
         found = []
-        for path in self.outbox.glob("*.json") if self.outbox.is_dir() else []:
+        for path in queue.glob("*.json") if queue.is_dir() else []:
             try:
                 found.append(Delivery.model_validate_json(path.read_bytes()))
             except (OSError, ValidationError):
@@ -257,7 +261,7 @@ class LocalJobStore:
         return sorted(found, key=lambda d: d.order)[:limit]
 
     def put_delivery(self, delivery: Delivery) -> Delivery:
-        path = self.delivery_path(delivery.id)
+        path = self.delivery_path(delivery)
         with exclusive(self.outbox):
             try:
                 stored = Delivery.model_validate_json(path.read_bytes())
@@ -271,12 +275,12 @@ class LocalJobStore:
 
     def drop_delivery(self, delivery: Delivery) -> None:
         with exclusive(self.outbox):
-            self.delivery_path(delivery.id).unlink(missing_ok=True)
+            self.delivery_path(delivery).unlink(missing_ok=True)
 
-    def delivery_path(self, delivery_id: str) -> Path:
-        if not DIGEST.fullmatch(delivery_id):
+    def delivery_path(self, delivery: Delivery) -> Path:
+        if not DIGEST.fullmatch(delivery.id):
             raise ValueError("not a delivery id")
-        return self.outbox / f"{delivery_id}.json"
+        return self.outbox / delivery.queue / f"{delivery.id}.json"
 
     def get_blob(self, job_id: str, name: str) -> bytes | None:
         try:

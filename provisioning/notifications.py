@@ -43,7 +43,7 @@ CLAIM_SECONDS = 60.0  # how long a claimed delivery is left to its sender
 FIRST_RETRY = 5.0  # seconds; doubled after each failure, up to MAX_RETRY_DELAY
 MAX_RETRY_DELAY = 1800.0
 GIVE_UP_AFTER = 120  # tries (about two and a half days of half-hourly tries)
-BATCH = 200  # deliveries looked at per round
+BATCH = 200  # deliveries looked at per target and round
 SENDERS = 4  # deliveries in flight at once
 
 
@@ -168,8 +168,19 @@ def send(service: Service, delivery: Delivery) -> None:
             SIGNATURE: signature(settings.required_webhook_secret(), delivery.body),
         },
     )
-    with urllib.request.urlopen(request, timeout=SEND_TIMEOUT) as answer:
+    with OPENER.open(request, timeout=SEND_TIMEOUT) as answer:
         answer.read(1024)
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is a failed try: followed, the POST would turn into a GET
+    without its body, and the signature would go to another address."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+OPENER = urllib.request.build_opener(NoRedirects)
 
 
 def reason(error: Exception) -> str:
@@ -206,8 +217,9 @@ class Dispatcher:
         deliveries to a target go in order, one after another, stopping at
         the first that isn't due or fails; targets and jobs in parallel."""
         queues: dict[tuple[str, str], list[Delivery]] = {}
-        for delivery in self.service.store.deliveries(BATCH):  # oldest first
-            queues.setdefault((delivery.job_id, delivery.target), []).append(delivery)
+        for target in targets(self.service):
+            for delivery in self.service.store.deliveries(target, BATCH):  # oldest first
+                queues.setdefault((delivery.job_id, target), []).append(delivery)
         with ThreadPoolExecutor(max_workers=SENDERS) as pool:
             return sum(pool.map(self.in_order, queues.values()))
 

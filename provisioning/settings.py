@@ -12,6 +12,7 @@ import json
 import os
 import re
 import socket
+import urllib.parse
 import uuid
 from functools import cached_property
 from pathlib import Path
@@ -111,8 +112,18 @@ class Settings(BaseSettings):
     @classmethod
     def _web_urls(cls, value: str) -> str:
         for url in re.split(r"[\s,]+", value.strip()) if value.strip() else []:
-            if not re.fullmatch(r"https?://[^\s/]+\S*", url):
+            try:
+                parts = urllib.parse.urlsplit(url)
+                parts.port  # noqa: B018 - raises on a port that isn't a number
+            except ValueError:
+                parts = urllib.parse.urlsplit("")
+            if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ValueError(f"{url[:60]!r} is not an http:// or https:// URL")
+            if parts.username or parts.password:
+                raise ValueError(
+                    "credentials in a webhook URL are not sent; receivers check the "
+                    "X-SSL-SaaS-Signature header instead"
+                )
         return value
 
     @field_validator("sns_topic_arn")

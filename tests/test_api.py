@@ -52,7 +52,7 @@ MiB = 1024 * 1024
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Service:
+def service(aws: str, tmp_path: Path) -> Service:
     settings = Settings(
         state_dir=tmp_path,
         api_key=SecretStr(KEY),

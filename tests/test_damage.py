@@ -79,7 +79,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Service:
+def service(aws: str, tmp_path: Path) -> Service:
     settings = Settings(state_dir=tmp_path, poll_seconds=1)
     return Service(settings, LocalJobStore(tmp_path / "jobs"), Backend.of(settings))
 

@@ -64,7 +64,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
 
 
 @pytest.fixture
-def service(store: JobStore, tmp_path: Path) -> Service:
+def service(aws: str, store: JobStore, tmp_path: Path) -> Service:
     settings = settings_for(tmp_path)
     return Service(settings, store, Backend.of(settings))
 

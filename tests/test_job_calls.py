@@ -65,7 +65,7 @@ def body(request: dict[str, Any]) -> bytes:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Service:
+def service(aws: str, tmp_path: Path) -> Service:
     settings = Settings(
         state_dir=tmp_path,
         passphrase=SecretStr("unit test passphrase"),

@@ -11,7 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from moto.server import ThreadedMotoServer
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
+
+from provisioning.sandbox import aws_gaps
 
 HOST = "127.0.0.1"
 
@@ -38,6 +42,17 @@ class _Plain(logging.Formatter):
         return re.sub(r"\x1b\[[0-9;]*m", "", super().format(record))
 
 
+class _GapsFilled(ThreadedMotoServer):
+    """moto's server behind ``aws_gaps``: the APIs moto lacks answered from
+    its data."""
+
+    def _server_entry(self) -> None:
+        app = aws_gaps.wsgi(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self._ip_address, self._port, app, True)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
 @contextmanager
 def moto_server(log: Path | None = None) -> Iterator[str]:
     """Yields the endpoint URL of a moto server that lives for the block.
@@ -45,7 +60,7 @@ def moto_server(log: Path | None = None) -> Iterator[str]:
     that file instead of stderr, where it would bury the output of whatever
     runs against it."""
     port = free_port()
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    server = _GapsFilled(ip_address=HOST, port=port, verbose=False)
     access_log = logging.getLogger("werkzeug")
     handler = logging.FileHandler(log) if log else None
     if handler:

@@ -131,7 +131,7 @@ def test_a_create_job_s_events_arrive_signed_and_in_order(
     jobs.request_destroy(service, job_id)
     run(service, job_id, None)
     assert receiver.events()[-1]["type"] == "job.destroyed"
-    assert not service.store.deliveries(10)
+    assert not service.store.deliveries(receiver.url, 10)
 
 
 def test_a_failed_item_is_an_event_with_its_reason(
@@ -167,7 +167,7 @@ def test_deliveries_wait_for_a_dead_endpoint_and_resume_after_a_restart(
     started = time.time()
     run(service, job_id, lambda j: j["status"] == "SUCCESS")
     assert time.time() - started < 120, "a dead endpoint must not hold the job up"
-    waiting = service.store.deliveries(50)
+    waiting = service.store.deliveries(url, 50)
     assert len(waiting) == 5
     assert max(d.attempts for d in waiting) >= 1
     assert all(d.last_error and "unreachable" in d.last_error for d in waiting if d.attempts)
@@ -178,7 +178,7 @@ def test_deliveries_wait_for_a_dead_endpoint_and_resume_after_a_restart(
     try:
         dispatcher = Dispatcher(with_webhook(settings, url))
         deadline = time.time() + 120
-        while service.store.deliveries(50):
+        while service.store.deliveries(url, 50):
             assert time.time() < deadline, "the deliveries were not resumed"
             dispatcher.deliver_due()
             time.sleep(0.5)

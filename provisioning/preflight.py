@@ -1,0 +1,186 @@
+"""Checks against the account before anything is created, at submission and
+in preview: what AWS would refuse later, after the customer has already
+added DNS records, is refused now with one reason per item.
+
+- A name already an alternate domain name of a distribution: CloudFront
+  allows a name on one distribution only (CNAMEAlreadyExists). The
+  account's own distributions are listed (their aliases come with the
+  listing); names the template's certificate covers are also asked of
+  CloudFront's ListConflictingAliases, which sees other accounts too but
+  answers only for names the given distribution's certificate includes.
+- Quotas: ACM certificates (in us-east-1) and CloudFront distributions, each
+  from Service Quotas (the account's applied value, else AWS's default,
+  else the documented default when Service Quotas can't tell), less what
+  the account already has, against what the request would make.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from provisioning import aws_clients
+from provisioning.aws_clients import CERTIFICATE_REGION
+from provisioning.errors import Problem, RequestRejected
+from provisioning.job_inputs import covered, shared_certificates
+from provisioning.job_spec import Source
+from provisioning.validation import Item, ValidRequest
+
+log = logging.getLogger("provisioning.preflight")
+
+PARALLEL_REQUESTS = 8
+# Every key type, or ListCertificates counts RSA 2048 certificates only.
+KEY_TYPES = [
+    "RSA_1024",
+    "RSA_2048",
+    "RSA_3072",
+    "RSA_4096",
+    "EC_prime256v1",
+    "EC_secp384r1",
+    "EC_secp521r1",
+]
+
+
+@dataclass(frozen=True)
+class Quota:
+    what: str
+    service: str
+    code: str
+    default: int  # documented default, used when Service Quotas can't tell
+
+
+CERTIFICATES = Quota("ACM certificates", "acm", "L-F141DD1D", 2500)
+DISTRIBUTIONS = Quota("CloudFront distributions", "cloudfront", "L-24B04930", 500)
+
+
+def check(valid: ValidRequest, sources: Mapping[str, Source]) -> None:
+    """Raises RequestRejected naming each item AWS would refuse."""
+    serving = [i for i in valid.items if valid.auto_creation and i.key in sources]
+    listed = distributions(aws_clients.client("cloudfront")) if serving else []
+    problems = conflicts(serving, sources, listed) + over_quota(valid, serving, listed)
+    if problems:
+        raise RequestRejected(problems)
+
+
+def distributions(cloudfront: Any) -> list[dict[str, Any]]:
+    """The account's distributions, as listed (aliases included)."""
+    pages = cloudfront.get_paginator("list_distributions").paginate()
+    return [summary for page in pages for summary in page["DistributionList"].get("Items") or []]
+
+
+def conflicts(
+    serving: list[Item], sources: Mapping[str, Source], listed: list[dict[str, Any]]
+) -> list[Problem]:
+    held = {
+        alias.lower(): summary["Id"]
+        for summary in listed
+        for alias in (summary.get("Aliases") or {}).get("Items") or []
+    }
+    names = template_names(sources) if serving else {}
+    asks = [
+        (name, sources[item.key].distribution_id)
+        for item in serving
+        for name in item.names
+        if name not in held and covered(name, names.get(sources[item.key].distribution_id, ()))
+    ]
+    cloudfront = aws_clients.client("cloudfront")
+    with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
+        answers = pool.map(lambda ask: conflicting(cloudfront, *ask), asks)
+        elsewhere = dict(zip(asks, answers, strict=True))
+    problems = []
+    for item in serving:
+        reasons = [
+            f"{name} is already an alternate domain name of distribution {held[name]} in this "
+            "account; remove it there (or delete the job that made it) first"
+            for name in item.names
+            if name in held
+        ]
+        reasons += [
+            f"{name} is already an alternate domain name of distribution {found}; it must be "
+            "removed there first"
+            for name in item.names
+            if (found := elsewhere.get((name, sources[item.key].distribution_id)))
+        ]
+        if reasons:
+            problems.append(Problem(item.key, "; ".join(reasons)))
+    return problems
+
+
+def template_names(sources: Mapping[str, Source]) -> dict[str, tuple[str, ...]]:
+    """Template distribution id -> the names its ACM certificate includes."""
+    acm = aws_clients.acm()
+    found: dict[str, tuple[str, ...]] = {}
+    for source in sources.values():
+        arn = (source.config.get("ViewerCertificate") or {}).get("ACMCertificateArn")
+        if source.distribution_id in found or not arn:
+            continue
+        try:
+            detail = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+        except ClientError:
+            detail = {}  # the template's certificate is gone: nothing to ask with
+        found[source.distribution_id] = tuple(detail.get("SubjectAlternativeNames") or ())
+    return found
+
+
+def conflicting(cloudfront: Any, name: str, template_id: str) -> str | None:
+    """The (partly hidden) id of a distribution, in any account, that has
+    ``name`` itself as an alias; a wildcard overlapping it is no conflict."""
+    found = cloudfront.list_conflicting_aliases(DistributionId=template_id, Alias=name)
+    for entry in found["ConflictingAliasesList"].get("Items") or []:
+        if entry["Alias"].lower() == name:
+            return f"{entry['DistributionId']} (account {entry['AccountId']})"
+    return None
+
+
+def over_quota(
+    valid: ValidRequest, serving: list[Item], listed: list[dict[str, Any]]
+) -> list[Problem]:
+    """Items past the headroom of either quota, each with its reason."""
+    problems: dict[str, list[str]] = {}
+    shared = shared_certificates(valid)
+    makes_certificate = [i.key for i in valid.items if i.key not in shared]
+    for quota, keys, in_use in (
+        (CERTIFICATES, makes_certificate, certificates_used() if makes_certificate else 0),
+        (DISTRIBUTIONS, [i.key for i in serving], len(listed)),
+    ):
+        if not keys:
+            continue
+        limit = quota_value(quota)
+        headroom = max(limit - in_use, 0)
+        for key in keys[headroom:]:
+            problems.setdefault(key, []).append(
+                f"{quota.what}: the account has {in_use} of its quota of {limit} "
+                f"({quota.service} {quota.code}) and this request needs {len(keys)}; ask AWS "
+                "for a higher quota or submit fewer items"
+            )
+    return [Problem(key, "; ".join(reasons)) for key, reasons in problems.items()]
+
+
+def quota_value(quota: Quota) -> int:
+    """The applied quota, else AWS's default for it, else the documented one."""
+    client = aws_clients.client("service-quotas", CERTIFICATE_REGION)
+    for ask in (client.get_service_quota, client.get_aws_default_service_quota):
+        try:
+            return int(ask(ServiceCode=quota.service, QuotaCode=quota.code)["Quota"]["Value"])
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in {
+                "NoSuchResourceException",
+                "AccessDeniedException",
+                "IllegalArgumentException",
+            }:
+                raise
+    return quota.default
+
+
+def certificates_used() -> int:
+    pages = (
+        aws_clients.acm()
+        .get_paginator("list_certificates")
+        .paginate(Includes={"keyTypes": KEY_TYPES})
+    )
+    return sum(len(page["CertificateSummaryList"]) for page in pages)
