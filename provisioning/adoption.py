@@ -21,20 +21,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from pulumi import automation as auto
 from pulumi.automation._stack import ImportResource
 
 from provisioning import aws_clients
 from provisioning.aws_clients import CERTIFICATE_REGION
-from provisioning.program import ITEM_TAG, JOB_TAG
+from provisioning.lifecycle import CertificateStatus
+from provisioning.program import CERTIFICATE_TYPE, DISTRIBUTION_TYPE, ITEM_TAG, JOB_TAG
 
 log = logging.getLogger("provisioning.adoption")
 
 # Tagging API resource type -> the program's resource name prefix and type.
 KINDS = {
-    "acm:certificate": ("certificate", "aws:acm/certificate:Certificate"),
-    "cloudfront:distribution": ("distribution", "aws:cloudfront/distribution:Distribution"),
+    "acm:certificate": ("certificate", CERTIFICATE_TYPE),
+    "cloudfront:distribution": ("distribution", DISTRIBUTION_TYPE),
 }
 
 
@@ -69,9 +71,32 @@ def tagged(job_id: str) -> list[ImportResource]:
 
 def strays(job_id: str, recorded: Iterable[str]) -> list[ImportResource]:
     """The job's resources in AWS that its stack (whose resource ids are
-    ``recorded``) doesn't hold."""
+    ``recorded``) doesn't hold, to import. A certificate whose validation
+    timed out is deleted instead: pulumi-aws reads one as gone (a refresh
+    drops it from the stack), so it could only be left behind."""
     held = set(recorded)
-    return [r for r in tagged(job_id) if r["id"].split("@", 1)[0] not in held]
+    found = []
+    acm = aws_clients.acm()
+    for stray in tagged(job_id):
+        resource_id = stray["id"].split("@", 1)[0]
+        if resource_id in held:
+            continue
+        if stray["type"] == CERTIFICATE_TYPE and timed_out(acm, resource_id):
+            log.info(
+                "job %s: deleting certificate %s, timed out in validation", job_id, resource_id
+            )
+            acm.delete_certificate(CertificateArn=resource_id)
+            continue
+        found.append(stray)
+    return found
+
+
+def timed_out(acm: Any, arn: str) -> bool:
+    try:
+        status = acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"]
+    except acm.exceptions.ResourceNotFoundException:
+        return False
+    return bool(status == CertificateStatus.VALIDATION_TIMED_OUT)
 
 
 def adopt(stack: auto.Stack, found: list[ImportResource]) -> None:

@@ -31,14 +31,17 @@ from fastapi.security import APIKeyHeader
 from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException
 
-from provisioning import aws_clients, console, jobs, notifications
+from provisioning import aws_clients, console, jobs, notifications, renewal, retry
 from provisioning.api_models import (
     ApiErrorBody,
+    CertificateFilesIn,
     CertificateSummary,
     DeleteAnswer,
     JobPage,
     JobRecordOut,
     PreviewAnswer,
+    RenewAnswer,
+    RetryAnswer,
     SslRequestIn,
     SubmitAnswer,
 )
@@ -69,6 +72,7 @@ KEY_REUSED = {
         "body) within the last 24 hours",
     }
 }
+BUSY = {409: {"model": ApiErrorBody, "description": "the job can't do this now; says why"}}
 AWS_DOWN = {
     503: {"model": ApiErrorBody, "description": "AWS out of reach, or throttling past the retries"}
 }
@@ -93,6 +97,16 @@ REQUEST_BODY = {
                 "schema": {"$ref": "#/components/schemas/SslRequestIn"},
                 "examples": {"create-one": {"value": EXAMPLE_REQUEST}},
             }
+        },
+    }
+}
+
+RENEWAL_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "the new certificate for the item's names",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/CertificateFilesIn"}}
         },
     }
 }
@@ -134,7 +148,8 @@ class Api(FastAPI):
             for unused in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(unused, None)
             _, request = models_json_schema(
-                [(SslRequestIn, "validation")], ref_template="#/components/schemas/{model}"
+                [(SslRequestIn, "validation"), (CertificateFilesIn, "validation")],
+                ref_template="#/components/schemas/{model}",
             )
             schemas.update(request["$defs"])
             self.openapi_schema = document
@@ -239,6 +254,10 @@ def create_app(
             raise ApiError(404, "not_found", "no job has this jobId") from None
         except jobs.IdempotencyConflict as conflict:
             raise ApiError(409, "idempotency_conflict", str(conflict)) from None
+        except jobs.JobConflict as conflict:
+            raise ApiError(409, "conflict", str(conflict)) from None
+        except renewal.UnknownItem:
+            raise ApiError(404, "not_found", "the job has no item with this key") from None
         except BadPageToken:
             raise ApiError(
                 400, "invalid_request", "next is not a token this service handed out"
@@ -327,6 +346,32 @@ def create_app(
         await guarded(jobs.request_destroy, service, job_id)
         await run_in_threadpool(workers.launch, job_id)
         return {"jobId": job_id, "status": "DESTROYING"}
+
+    @routes.post(
+        "/ssl_for_saas/jobs/{job_id}/retry",
+        status_code=202,
+        response_model=RetryAnswer,
+        responses={**UNKNOWN_JOB, **BUSY, **AWS_DOWN},
+    )
+    async def retry_job(job_id: str) -> dict[str, Any]:
+        """Runs the job's failed items again (a failed certificate is made
+        anew), leaving every other item as it is."""
+        retried = await guarded(retry.retry, service, job_id, workers.launch)
+        return {"jobId": job_id, "retried": retried, "status": "QUEUED"}
+
+    @routes.put(
+        "/ssl_for_saas/jobs/{job_id}/items/{key}/certificate",
+        status_code=202,
+        response_model=RenewAnswer,
+        responses={**REFUSED, **UNKNOWN_JOB, **BUSY, **TOO_LARGE, **AWS_DOWN},
+        openapi_extra=RENEWAL_BODY,
+    )
+    async def renew_certificate(job_id: str, key: str, request: Request) -> dict[str, Any]:
+        """Re-imports an imported item's certificate in place (same ARN, the
+        distribution untouched): CertPem, PrivateKeyPem and ChainPem for the
+        item's names."""
+        body = await body_of(request)
+        return await guarded(renewal.renew, service, job_id, key, body, workers.launch)
 
     @routes.get("/ssl_for_saas/openapi.json", include_in_schema=False)
     async def openapi() -> dict[str, Any]:

@@ -146,6 +146,18 @@ class DeleteAnswer(BaseModel):
     status: Literal["DESTROYING"]
 
 
+class RetryAnswer(BaseModel):
+    jobId: str
+    retried: list[str]  # the keys of the items run again
+    status: Literal["QUEUED"]
+
+
+class RenewAnswer(BaseModel):
+    jobId: str
+    key: str
+    status: Literal["QUEUED"]
+
+
 # The request body, for the document only. The service reads the body as
 # bytes and validates it itself (provisioning.validation): it accepts the
 # published examples' trailing commas and reports every problem at once,
@@ -175,10 +187,15 @@ class CnameItemIn(Described):
     )
 
 
-class PemItemIn(Described):
+class CertificateFilesIn(Described):
+    """An imported certificate: PEM leaf, its private key and the chain."""
+
     CertPem: str
     PrivateKeyPem: str = Field(json_schema_extra={"writeOnly": True})
     ChainPem: str
+
+
+class PemItemIn(CertificateFilesIn):
     existing_cf_info: ExistingCfInfoIn | None = Field(
         default=None, description="required when auto_creation is true"
     )

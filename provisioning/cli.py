@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, NoCredentialsError
 
-from provisioning import jobs, notifications
+from provisioning import jobs, notifications, renewal, retry
 from provisioning.errors import Problem, RequestRejected
 from provisioning.lifecycle import JobStatus
 from provisioning.service import Service
@@ -174,6 +174,39 @@ def destroy_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def retry_command(args: argparse.Namespace, settings: Settings) -> int:
+    supervisor = Supervisor(Service.start(settings))
+    try:
+        retried = retry.retry(supervisor.service, args.job_id, supervisor.launch)
+    except jobs.UnknownJob:
+        print(f"no job {args.job_id}", file=sys.stderr)
+        return 1
+    except jobs.JobConflict as conflict:
+        print(f"refused: {conflict}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"retrying {', '.join(retried) or 'the job'}", flush=True)
+    return follow(args.job_id, supervisor) if args.wait else 0
+
+
+def renew_command(args: argparse.Namespace, settings: Settings) -> int:
+    """FILE holds CertPem, PrivateKeyPem and ChainPem, as the API's body."""
+    supervisor = Supervisor(Service.start(settings))
+    try:
+        renewal.renew(
+            supervisor.service, args.job_id, args.key, read_file(args.file), supervisor.launch
+        )
+    except RequestRejected as rejected:
+        return refused(rejected)
+    except (jobs.UnknownJob, renewal.UnknownItem):
+        print(f"no job {args.job_id} with an item {args.key}", file=sys.stderr)
+        return 1
+    except jobs.JobConflict as conflict:
+        print(f"refused: {conflict}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"renewing {args.key} of {args.job_id}", flush=True)
+    return follow(args.job_id, supervisor) if args.wait else 0
+
+
 def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -242,6 +275,18 @@ def parser() -> argparse.ArgumentParser:
     command("destroy", destroy_command, "delete a job's resources and its stack").add_argument(
         "job_id"
     )
+    retry_parser = command("retry", retry_command, "run a job's failed items again")
+    retry_parser.add_argument("job_id")
+    retry_parser.add_argument("--wait", action="store_true", help="follow the job until it ends")
+    renew = command(
+        "renew", renew_command, "re-import an imported item's certificate in place (same ARN)"
+    )
+    renew.add_argument("job_id")
+    renew.add_argument("key", help="the item's key, e.g. pemList[0]")
+    renew.add_argument(
+        "file", type=Path, metavar="FILE", help="JSON with CertPem, PrivateKeyPem and ChainPem"
+    )
+    renew.add_argument("--wait", action="store_true", help="follow the job until it ends")
     serve = command("serve", serve_command, "run the HTTP API (and its workers)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)

@@ -58,6 +58,7 @@ class JobSpec:
     sources: Mapping[str, Source]  # by item key, only for items that get a distribution
     keys: Mapping[str, SecretStr] = field(default_factory=dict)  # imported items' keys
     issued: frozenset[str] = field(default_factory=frozenset)  # item keys ACM reports ISSUED
+    failed: frozenset[str] = field(default_factory=frozenset)  # item keys the job records failed
 
     def makes_distribution(self, item: JobItem) -> bool:
         """Imported certificates are usable at once; requested ones only once

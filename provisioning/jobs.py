@@ -69,6 +69,11 @@ class UnknownJob(LookupError):
     pass
 
 
+class JobConflict(Exception):
+    """The job can't do this now (a step runs, it is being deleted, nothing
+    failed); the message says why and what to do."""
+
+
 class IdempotencyConflict(Exception):
     def __init__(self) -> None:
         super().__init__(

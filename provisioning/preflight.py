@@ -62,9 +62,11 @@ def check(valid: ValidRequest, sources: Mapping[str, Source]) -> None:
     """Raises RequestRejected naming each item AWS would refuse."""
     serving = [i for i in valid.items if valid.auto_creation and i.key in sources]
     listed = distributions(aws_clients.client("cloudfront")) if serving else []
-    problems = conflicts(serving, sources, listed) + over_quota(valid, serving, listed)
-    if problems:
-        raise RequestRejected(problems)
+    reasons: dict[str, list[str]] = {}
+    for problem in conflicts(serving, sources, listed) + over_quota(valid, serving, listed):
+        reasons.setdefault(problem.location, []).append(problem.message)
+    if reasons:  # one refusal per item, giving each of its reasons
+        raise RequestRejected([Problem(key, "; ".join(found)) for key, found in reasons.items()])
 
 
 def distributions(cloudfront: Any) -> list[dict[str, Any]]:

@@ -16,6 +16,8 @@ from provisioning.job_inputs import JobItem
 from provisioning.job_spec import JobSpec, Source
 from provisioning.settings import TLS_POLICIES
 
+CERTIFICATE_TYPE = "aws:acm/certificate:Certificate"
+DISTRIBUTION_TYPE = "aws:cloudfront/distribution:Distribution"
 JOB_TAG = "ssl-saas:job"
 ITEM_TAG = "ssl-saas:item"
 MAX_COMMENT = 128  # CloudFront's limit
@@ -138,10 +140,14 @@ def item_outputs(spec: JobSpec, item: JobItem, cert: aws.acm.Certificate) -> dic
 
 
 def run(spec: JobSpec) -> None:
-    """Certificates only for items that don't reuse an earlier item's."""
+    """Certificates only for items that don't reuse an earlier item's; none
+    for failed items, which hold nothing until they are retried."""
     certificates: dict[str, aws.acm.Certificate] = {}
-    items = []
+    items: list[dict[str, Any]] = []
     for item in spec.inputs.items:
+        if {item.key, item.certificate_from} & spec.failed:
+            items.append({"key": item.key, "names": list(item.names)})
+            continue
         if item.certificate_from is None:
             certificates[item.key] = certificate(spec, item)
         items.append(item_outputs(spec, item, certificates[item.certificate_from or item.key]))

@@ -51,11 +51,12 @@ class CnameItem(Contract):
     existing_cf_info: ExistingCfInfo | None = None
 
 
-class PemItem(Contract):
+class CertificateFiles(Contract):
+    """An imported certificate: a pemList item's files, and a renewal's."""
+
     CertPem: str
     PrivateKeyPem: SecretStr
     ChainPem: str
-    existing_cf_info: ExistingCfInfo | None = None
 
     @field_serializer("CertPem", "ChainPem")
     def _redact_certificates(self, value: str) -> str:
@@ -66,6 +67,10 @@ class PemItem(Contract):
     @field_serializer("PrivateKeyPem")
     def _redact_key(self, value: SecretStr) -> str:
         return "<redacted private key>"
+
+
+class PemItem(CertificateFiles):
+    existing_cf_info: ExistingCfInfo | None = None
 
 
 class Options(Contract):
@@ -112,6 +117,7 @@ NESTED: dict[str, type[BaseModel]] = {
     "cnameList": CnameItem,
     "pemList": PemItem,
     "existing_cf_info": ExistingCfInfo,
+    "certificate": CertificateFiles,  # a renewal's body
 }
 
 

@@ -99,12 +99,20 @@ def create_stack(
     except auto.StackAlreadyExistsError:
         ws.remove_stack(job_id, force=True)
         ws.create_stack(job_id)
-    if keys:
-        secrets = {k: v.get_secret_value() for k, v in keys.items()}
-        set_from_stdin(ws, job_id, KEYS, json.dumps(secrets), secret=True)
     if settings.stack_config:
         values = {k: auto.ConfigValue(v) for k, v in settings.stack_config.items()}
         ws.set_all_config(job_id, values, path=True)
+    store_keys(ws, store, job_id, keys)
+
+
+def store_keys(
+    ws: auto.LocalWorkspace, store: JobStore, job_id: str, keys: dict[str, SecretStr]
+) -> None:
+    """Sets the imported items' keys (all of them) as the stack's secret and
+    keeps the stack config in the store."""
+    if keys:
+        secrets = {k: v.get_secret_value() for k, v in keys.items()}
+        set_from_stdin(ws, job_id, KEYS, json.dumps(secrets), secret=True)
     store.put_blob(job_id, STACK_CONFIG, (Path(ws.work_dir) / f"Pulumi.{job_id}.yaml").read_bytes())
 
 

@@ -197,10 +197,15 @@ def work(service: Service, record: JobRecord) -> dict[str, Any]:
             return {}
         if record.interrupted:
             clear_locks(service.backend, job_id)
+        # Keys sealed at submission, or by a renewal, move into the stack.
+        sealed = service.store.get_blob(job_id, SEALED_KEYS)
+        keys = unseal(sealed, service.settings) if sealed else {}
         if service.store.get_blob(job_id, STACK_CONFIG) is None:
-            sealed = service.store.get_blob(job_id, SEALED_KEYS)
-            keys = unseal(sealed, service.settings) if sealed else {}
             stacks.create_stack(ws, service.store, job_id, keys, service.settings)
+        elif keys:
+            stored = stacks.stored_keys(ws, job_id)
+            stacks.store_keys(ws, service.store, job_id, {**stored, **keys})
+        if sealed:
             service.store.delete_blob(job_id, SEALED_KEYS)
         outputs = update(service, ws, record)
         current = service.store.get(job_id)
@@ -238,11 +243,15 @@ def update(service: Service, ws: auto.LocalWorkspace, record: JobRecord) -> dict
         sources=load_sources(inputs, service.settings),
         keys=stacks.stored_keys(ws, job_id) if any(i.imported for i in inputs.items) else {},
         issued=issued,
+        failed=frozenset(record.item_errors),
     )
     # Refreshed whenever AWS knows more than the outputs: news the watcher
     # saw or certificates found issued here.
     refresh = record.refresh or outdated(outputs, issued)
     result = stacks.update(ws, spec, service.settings, refresh=refresh)
+    if refresh:  # a certificate that timed out left the stack: it goes
+        recorded = (r.get("id", "") for r in stack_resources(service.backend, job_id))
+        adoption.strays(job_id, recorded)
     return {name: value.value for name, value in result.outputs.items()}
 
 

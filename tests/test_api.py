@@ -143,6 +143,8 @@ ROUTES = [
     ("GET", f"/ssl_for_saas/list_ssl_certification_with_jobId?jobId={JOB}"),
     ("GET", "/ssl_for_saas/cert_list"),
     ("DELETE", f"/ssl_for_saas/jobs/{JOB}"),
+    ("POST", f"/ssl_for_saas/jobs/{JOB}/retry"),
+    ("PUT", f"/ssl_for_saas/jobs/{JOB}/items/pemList[0]/certificate"),
     ("GET", "/ssl_for_saas/openapi.json"),
 ]
 
@@ -691,6 +693,14 @@ OPERATIONS = {
     ),
     ("get", "/ssl_for_saas/cert_list"): (["200", "401", "503"], None),
     ("delete", "/ssl_for_saas/jobs/{job_id}"): (["202", "401", "404", "503"], ref("DeleteAnswer")),
+    ("post", "/ssl_for_saas/jobs/{job_id}/retry"): (
+        ["202", "401", "404", "409", "503"],
+        ref("RetryAnswer"),
+    ),
+    ("put", "/ssl_for_saas/jobs/{job_id}/items/{key}/certificate"): (
+        ["202", "400", "401", "404", "409", "413", "503"],
+        ref("RenewAnswer"),
+    ),
 }
 
 
@@ -729,6 +739,10 @@ def test_the_document_describes_each_route_behind_the_key(app: FastAPI) -> None:
     for operation in [("post", "/ssl_for_saas"), ("post", "/ssl_for_saas/preview")]:
         body = found[operation]["requestBody"]["content"]["application/json"]
         assert body["schema"] == ref("SslRequestIn")
+    renewal = found[("put", "/ssl_for_saas/jobs/{job_id}/items/{key}/certificate")]
+    assert renewal["requestBody"]["content"]["application/json"]["schema"] == ref(
+        "CertificateFilesIn"
+    )
 
     schemas = document["components"]["schemas"]
     assert "HTTPValidationError" not in schemas and "ValidationError" not in schemas

@@ -51,6 +51,8 @@ ROUTES = {
     ("GET", "/ssl_for_saas/list_cloudfront_arn_with_jobId"),
     ("GET", "/ssl_for_saas/list_ssl_certification_with_jobId"),
     ("DELETE", "/ssl_for_saas/jobs/{job_id}"),
+    ("POST", "/ssl_for_saas/jobs/{job_id}/retry"),
+    ("PUT", "/ssl_for_saas/jobs/{job_id}/items/{key}/certificate"),
 }
 
 
@@ -255,8 +257,12 @@ CHECKS = [
 
 
 # Routes whose requests can be made invalid: cert_list takes nothing, and
-# any path segment is a job id (unknown: 404).
-NEGATABLE = ROUTES - {("GET", "/ssl_for_saas/cert_list"), ("DELETE", "/ssl_for_saas/jobs/{job_id}")}
+# any path segment is a job id (unknown: 404). The renewal's body can be.
+NEGATABLE = ROUTES - {
+    ("GET", "/ssl_for_saas/cert_list"),
+    ("DELETE", "/ssl_for_saas/jobs/{job_id}"),
+    ("POST", "/ssl_for_saas/jobs/{job_id}/retry"),
+}
 
 
 @pytest.mark.parametrize(

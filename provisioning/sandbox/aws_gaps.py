@@ -37,10 +37,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 def wsgi(app: WSGIApp) -> WSGIApp:
     def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
-        answer = answered(environ, body)
+        answer = answered(environ)
         if answer is None:
             return app(environ, start_response)
         status, headers, content = answer
@@ -50,9 +47,14 @@ def wsgi(app: WSGIApp) -> WSGIApp:
     return middleware
 
 
-def answered(environ: dict[str, Any], body: bytes) -> Answer | None:
+def answered(environ: dict[str, Any]) -> Answer | None:
+    """Only the requests answered here are read; every other reaches moto
+    untouched."""
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target.startswith(QUOTAS_TARGET):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
         return quota(target.removeprefix(QUOTAS_TARGET), json.loads(body or b"{}"))
     if environ.get("PATH_INFO") == "/2020-05-31/conflicting-alias":
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
@@ -97,7 +99,8 @@ def conflicting_aliases(distribution_id: str, alias: str) -> Answer:
     asked = distributions.get(distribution_id)
     if asked is None:
         return cloudfront_error("404 Not Found", "NoSuchDistribution", "no such distribution")
-    if not alias or alias not in certificate_names(asked):
+    names = certificate_names(asked)
+    if not alias or not (alias in names or any(covered(alias, n) for n in names)):
         return cloudfront_error(
             "400 Bad Request",
             "InvalidArgument",

@@ -1,0 +1,52 @@
+"""Running a job's failed items again, and only those. A failed item holds
+nothing (the program leaves out the resources of items the job records as
+failed, so its failed certificate is deleted); cleared of its failure, the
+job's next step makes it anew, and every other item is left as it is. A job
+that failed as a whole (an update AWS refused) is run again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from provisioning.backend import stack_outputs
+from provisioning.job_ids import valid_id
+from provisioning.job_store import JobRecord, change
+from provisioning.jobs import JobConflict, UnknownJob
+from provisioning.lifecycle import Phase, item_failed
+from provisioning.service import Service
+
+
+def retry(service: Service, job_id: str, launch: Callable[[str], None]) -> list[str]:
+    """The keys of the items to be run again; the job goes to a step."""
+    if not valid_id(job_id):
+        raise UnknownJob(job_id)
+    outputs = stack_outputs(service.backend, job_id) or {}
+    retried: list[str] = []
+
+    def again(record: JobRecord) -> JobRecord:
+        if record.phase == Phase.DESTROYING:
+            raise JobConflict("the job is being deleted")
+        if record.leased():
+            raise JobConflict("a step of the job is running; retry once it ends")
+        failed = [i["key"] for i in outputs.get("items", []) if item_failed(i, record.item_errors)]
+        failed += [key for key in record.item_errors if key not in failed]
+        if not failed and record.phase != Phase.FAILED:
+            raise JobConflict("nothing of the job has failed")
+        retried[:] = failed
+        return record.model_copy(
+            update={
+                "phase": Phase.QUEUED,
+                "error": None,
+                "item_errors": {k: v for k, v in record.item_errors.items() if k not in failed},
+                "refresh": True,
+                "check_error": None,
+                "check_failures": 0,
+                "next_check": 0.0,
+            }
+        )
+
+    if change(service.store, job_id, again) is None:
+        raise UnknownJob(job_id)
+    launch(job_id)
+    return retried
