@@ -34,7 +34,7 @@ from provisioning.api import create_app
 from provisioning.sandbox.moto_server import free_port
 from provisioning.service import Service
 from provisioning.supervisor import Supervisor
-from tests.engine.jobs_helpers import API_KEY, REQUESTS, TEMPLATE
+from tests.engine.jobs_helpers import API_KEY, REQUESTS, TEMPLATE, aws
 from tests.material import issue
 
 pytestmark = [pytest.mark.engine, pytest.mark.browser]
@@ -380,3 +380,65 @@ def test_a_job_from_the_form_to_success_then_deleted(
         lambda b: visible(b, "#empty") and b.find_element(By.ID, "empty").text == "No jobs yet.",
     )
     assert job_id not in json.dumps(jobs.statuses(service)[0])
+
+
+def test_an_imported_certificate_renewed_from_the_job_page(
+    working: str, browser: WebDriver, service: Service, shoot: Callable[[str], Path]
+) -> None:
+    body = (REQUESTS / "import-one-working.json").read_bytes()
+    job_id = jobs.submit(service, body, lambda _: None)
+    browser.get(f"{working}/console/")
+    wait(browser, lambda b: path_of(b) == "/console/sign-in")
+    sign_in(browser, API_KEY)
+    browser.get(f"{working}/console/jobs/{job_id}")
+    wait(
+        browser,
+        lambda b: b.find_element(By.CSS_SELECTOR, "#job-status .badge").text == "SUCCESS",
+        timeout=240,
+    )
+    [item] = jobs.status(service, job_id)["items"]
+    fresh = issue(item["names"])
+    stranger = issue(["elsewhere.example.com"])
+
+    def renew_with(key_pem: str) -> None:
+        wait(browser, lambda b: visible(b, f'button[data-renew="{item["key"]}"]'))[0].click()
+        form = wait(browser, lambda b: visible(b, "#renew-form"))[0]
+        for name, value in (
+            ("CertPem", fresh.cert_pem),
+            ("PrivateKeyPem", key_pem),
+            ("ChainPem", fresh.chain_pem),
+        ):
+            field = form.find_element(By.NAME, name)
+            browser.execute_script("arguments[0].value = arguments[1]", field, value)
+        browser.find_element(By.ID, "renew-button").click()
+
+    renew_with(stranger.key_pem)  # not the certificate's key: refused at its field
+    errors = wait(browser, lambda b: visible(b, "#renew-errors li"))
+    assert any(e.text.startswith("PrivateKeyPem:") for e in errors)
+    assert "PRIVATE KEY" not in browser.find_element(By.ID, "renew").text
+    assert browser.find_element(By.NAME, "PrivateKeyPem").get_attribute("value") == ""
+    shoot("renew-refused")
+    browser.find_element(By.ID, "cancel-renew").click()
+
+    renew_with(fresh.key_pem)
+    wait(browser, lambda b: not b.find_element(By.ID, "renew").get_attribute("open"))
+    acm = aws("acm")
+    wait(
+        browser,
+        lambda _: (
+            acm.get_certificate(CertificateArn=item["certificateArn"])["Certificate"].strip()
+            == fresh.cert_pem.strip()
+        ),
+        timeout=240,
+    )
+    wait(
+        browser,
+        lambda b: b.find_element(By.CSS_SELECTOR, "#job-status .badge").text == "SUCCESS",
+        timeout=120,
+    )
+    [after] = jobs.status(service, job_id)["items"]
+    assert (after["certificateArn"], after["distributionId"]) == (
+        item["certificateArn"],
+        item["distributionId"],
+    )
+    shoot("renewed")

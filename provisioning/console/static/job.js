@@ -1,5 +1,6 @@
 // One job: its stages, its items, its DNS validation records to hand to
-// customers, and deleting it. Kept fresh while the job moves.
+// customers, retrying what failed, renewing imported certificates, and
+// deleting it. Kept fresh while the job moves.
 import {
   MOVING,
   api,
@@ -120,9 +121,13 @@ function distributionCell(item) {
 }
 
 function notesCell(item) {
+  const renewable = job.jobType === "import" && item.certificateArn && job.status !== "DESTROYING";
   return h(
     "td",
     {},
+    renewable
+      ? h("button", { type: "button", class: "renew", "data-renew": item.key }, "Renew certificate…")
+      : null,
     item.error ? h("p", { class: "error item-error" }, item.error) : null,
     item.checkError ? h("p", { class: "error" }, `checking with AWS failed: ${item.checkError}`) : null,
     item.warnings.length ? h("ul", { class: "warnings" }, item.warnings.map((w) => h("li", {}, w))) : null,
@@ -165,6 +170,7 @@ function render() {
   document.getElementById("download-csv").disabled = !hasRecords;
   document.getElementById("download-zone").disabled = !hasRecords;
   document.getElementById("delete-job").disabled = job.status === "DESTROYING";
+  document.getElementById("retry-job").hidden = job.status !== "FAILED";
   body.hidden = false;
   actions.hidden = false;
 }
@@ -233,6 +239,48 @@ if (signedIn()) {
   document.getElementById("delete-job").addEventListener("click", () => {
     document.getElementById("doomed").replaceChildren(...doomed().filter(Boolean));
     dialog.showModal();
+  });
+  document.getElementById("retry-job").addEventListener("click", async () => {
+    try {
+      const answer = await api(`/ssl_for_saas/jobs/${encodeURIComponent(jobId)}/retry`, { method: "POST" });
+      notice(`Retrying ${answer.retried.join(", ") || "the job"}`, "info");
+    } catch (failure) {
+      notice(`Could not retry: ${failure.message}`);
+      return;
+    }
+    refresh();
+  });
+  const renewing = document.getElementById("renew");
+  const renewForm = document.getElementById("renew-form");
+  document.getElementById("items").addEventListener("click", (event) => {
+    const key = event.target.closest("[data-renew]")?.dataset.renew;
+    if (!key) return;
+    renewForm.reset();
+    renewForm.dataset.key = key;
+    document.getElementById("renew-item").textContent = key;
+    document.getElementById("renew-errors").replaceChildren();
+    renewing.showModal();
+  });
+  renewForm.addEventListener("submit", async (event) => {
+    if (event.submitter?.value !== "renew") return;
+    event.preventDefault();
+    const fields = Object.fromEntries(new FormData(renewForm));
+    const key = renewForm.dataset.key;
+    const path = `/ssl_for_saas/jobs/${encodeURIComponent(jobId)}/items/${encodeURIComponent(key)}/certificate`;
+    try {
+      await api(path, { method: "PUT", body: JSON.stringify(fields) });
+    } catch (failure) {
+      const errors = failure.body.errors || [{ location: "", message: failure.message }];
+      document.getElementById("renew-errors").replaceChildren(
+        ...errors.map((e) => h("li", {}, e.location ? `${e.location}: ${e.message}` : e.message)),
+      );
+      return;
+    } finally {
+      renewForm.elements.PrivateKeyPem.value = "";
+    }
+    renewing.close();
+    notice(`Renewing the certificate of ${key}`, "info");
+    refresh();
   });
   dialog.addEventListener("close", async () => {
     if (dialog.returnValue !== "delete") return;
