@@ -34,6 +34,7 @@ STACK_CONFIG = "stack-config"  # the job's Pulumi.<jobId>.yaml: ciphertext only
 SEALED_KEYS = "sealed-keys"  # private keys until the first step moves them into the stack
 NAMES = "names"  # the names the job claimed (JSON list), released when it is deleted
 EMITTED = "emitted"  # ids of the events posted about the job (JSON list)
+RENEWALS = "renewals"  # renewed certificates awaiting the next step (sealed: keys)
 # Names are claimed just before the job's record is written: a claim whose
 # job has no record yet is a submission under way, unless it is older than
 # any submission takes.

@@ -22,13 +22,14 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from provisioning import adoption, aws_clients, events, notifications, stacks
+from provisioning import adoption, aws_clients, events, notifications, renewal, stacks
 from provisioning.backend import clear_locks, purge, stack_outputs, stack_resources
 from provisioning.errors import RequestRejected
 from provisioning.job_inputs import JobInputs
 from provisioning.job_spec import JobSpec, issued_items, load_sources
 from provisioning.job_store import (
     INPUTS,
+    RENEWALS,
     SEALED_KEYS,
     STACK_CONFIG,
     DamagedJob,
@@ -197,16 +198,12 @@ def work(service: Service, record: JobRecord) -> dict[str, Any]:
             return {}
         if record.interrupted:
             clear_locks(service.backend, job_id)
-        # Keys sealed at submission, or by a renewal, move into the stack.
-        sealed = service.store.get_blob(job_id, SEALED_KEYS)
-        keys = unseal(sealed, service.settings) if sealed else {}
         if service.store.get_blob(job_id, STACK_CONFIG) is None:
+            sealed = service.store.get_blob(job_id, SEALED_KEYS)
+            keys = unseal(sealed, service.settings) if sealed else {}
             stacks.create_stack(ws, service.store, job_id, keys, service.settings)
-        elif keys:
-            stored = stacks.stored_keys(ws, job_id)
-            stacks.store_keys(ws, service.store, job_id, {**stored, **keys})
-        if sealed:
             service.store.delete_blob(job_id, SEALED_KEYS)
+        renewal.apply(service, ws, job_id)
         outputs = update(service, ws, record)
         current = service.store.get(job_id)
         if current is not None and current.phase == Phase.DESTROYING:
@@ -214,8 +211,12 @@ def work(service: Service, record: JobRecord) -> dict[str, Any]:
             return {}
         errors = current.item_errors if current else record.item_errors
         ended = job_ended(outputs.get("items", []), record.items, errors, record.auto_creation)
+        if service.store.get_blob(job_id, RENEWALS) is not None:
+            phase = Phase.QUEUED  # a renewal arrived while this step ran: another step
+        else:
+            phase = Phase.DONE if ended else Phase.WAITING
         return {
-            "phase": Phase.DONE if ended else Phase.WAITING,
+            "phase": phase,
             "error": None,
             "refresh": False,
             "check_error": None,

@@ -14,6 +14,7 @@ from moto.acm.models import acm_backends
 from provisioning import jobs, renewal, retry
 from provisioning.backend import stack_resources
 from provisioning.errors import RequestRejected
+from provisioning.job_store import RENEWALS
 from provisioning.lifecycle import Phase
 from provisioning.program import DISTRIBUTION_TYPE
 from provisioning.sandbox.session import ACCOUNT
@@ -113,4 +114,4 @@ def test_an_imported_certificate_renewed_keeps_its_arn_and_its_distribution(
     assert detail["Serial"] != serial_before
     served = acm.get_certificate(CertificateArn=item["certificateArn"])["Certificate"]
     assert served.strip() == fresh.cert_pem.strip()
-    assert service.store.get_blob(job_id, "sealed-keys") is None  # moved into the stack
+    assert service.store.get_blob(job_id, RENEWALS) is None  # applied: the key is in the stack
