@@ -21,6 +21,7 @@ import base64
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -34,7 +35,15 @@ STACK_CONFIG = "stack-config"  # the job's Pulumi.<jobId>.yaml: ciphertext only
 SEALED_KEYS = "sealed-keys"  # private keys until the first step moves them into the stack
 NAMES = "names"  # the names the job claimed (JSON list), released when it is deleted
 EMITTED = "emitted"  # ids of the events posted about the job (JSON list)
-RENEWALS = "renewals"  # renewed certificates awaiting the next step (sealed: keys)
+
+
+def renewal_blob() -> str:
+    """A new name for a renewed certificate awaiting the next step (sealed:
+    it holds a key). Each renewal has its own, so the step that applied one
+    removes exactly that one, never a newer one of the same item."""
+    return f"renewal-{uuid.uuid4().hex}"
+
+
 # Names are claimed just before the job's record is written: a claim whose
 # job has no record yet is a submission under way, unless it is older than
 # any submission takes.
@@ -71,6 +80,8 @@ class JobRecord(BaseModel):
     interrupted: bool = False
     # News from AWS: the next update re-reads certificates and distributions.
     refresh: bool = False
+    # Item key -> the blob of its renewed certificate, for the next step.
+    renewals: dict[str, str] = {}
     # Why the last look at AWS for news failed (None once one succeeds), how
     # many failed in a row, and when (epoch seconds) to look again.
     check_error: str | None = None

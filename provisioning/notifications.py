@@ -102,6 +102,8 @@ def sweep(service: Service) -> None:
     died before posting, and certificates nearing their end (30, 7 and 1
     days before an imported one ends; a managed renewal ACM reports
     failing)."""
+    if not targets(service):
+        return
     acm = aws_clients.acm()
     now = datetime.now(UTC)
     after = None
@@ -112,10 +114,9 @@ def sweep(service: Service) -> None:
                 continue
             try:
                 job = job_status(record, stack_outputs(service.backend, record.jobId))
-                found = events.from_status(job)
+                fresh(service, record.jobId, events.from_status(job))
                 if job["status"] == JobStatus.SUCCESS:
-                    found += certificate_warnings(acm, job, now)
-                fresh(service, record.jobId, found)
+                    fresh(service, record.jobId, certificate_warnings(acm, job, now))
             except Exception as error:  # noqa: BLE001 - one job must not stop the sweep
                 log.warning("job %s: looking for events failed: %s", record.jobId, error)
         if after is None:
@@ -129,7 +130,8 @@ def certificate_warnings(acm: object, job: dict, now: datetime) -> list[Event]:
             continue
         detail = acm.describe_certificate(CertificateArn=item["certificateArn"])["Certificate"]  # type: ignore[attr-defined]
         if detail.get("Type") == "IMPORTED" and detail.get("NotAfter"):
-            warning = events.expiring(job["jobId"], item, detail["NotAfter"], now)
+            ends = detail["NotAfter"].astimezone(UTC)  # botocore gives local time
+            warning = events.expiring(job["jobId"], item, ends, now)
             found += [warning] if warning else []
         renewal = detail.get("RenewalSummary") or {}
         if renewal.get("RenewalStatus") == "FAILED":

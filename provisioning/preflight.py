@@ -59,11 +59,33 @@ DISTRIBUTIONS = Quota("CloudFront distributions", "cloudfront", "L-24B04930", 50
 
 
 def check(valid: ValidRequest, sources: Mapping[str, Source]) -> None:
-    """Raises RequestRejected naming each item AWS would refuse."""
+    """Raises RequestRejected naming each item AWS would refuse. What is
+    asked of the account is asked all at once: each is a round trip or a
+    few, and a submission waits for them."""
     serving = [i for i in valid.items if valid.auto_creation and i.key in sources]
-    listed = distributions(aws_clients.client("cloudfront")) if serving else []
+    shared = shared_certificates(valid)
+    certifying = [i.key for i in valid.items if i.key not in shared]
+    cloudfront = aws_clients.client("cloudfront")
+    with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
+        listed = pool.submit(distributions, cloudfront) if serving else None
+        names = pool.submit(template_names, sources) if serving else None
+        certificates = pool.submit(certificates_used) if certifying else None
+        certificate_limit = pool.submit(quota_value, CERTIFICATES) if certifying else None
+        distribution_limit = pool.submit(quota_value, DISTRIBUTIONS) if serving else None
+        found = conflicts(
+            serving, sources, listed.result() if listed else [], names.result() if names else {}
+        )
+        if certificates and certificate_limit:
+            found += over_quota(
+                CERTIFICATES, certifying, certificates.result(), certificate_limit.result()
+            )
+        if listed and distribution_limit:
+            keys = [i.key for i in serving]
+            found += over_quota(
+                DISTRIBUTIONS, keys, len(listed.result()), distribution_limit.result()
+            )
     reasons: dict[str, list[str]] = {}
-    for problem in conflicts(serving, sources, listed) + over_quota(valid, serving, listed):
+    for problem in found:
         reasons.setdefault(problem.location, []).append(problem.message)
     if reasons:  # one refusal per item, giving each of its reasons
         raise RequestRejected([Problem(key, "; ".join(found)) for key, found in reasons.items()])
@@ -76,14 +98,16 @@ def distributions(cloudfront: Any) -> list[dict[str, Any]]:
 
 
 def conflicts(
-    serving: list[Item], sources: Mapping[str, Source], listed: list[dict[str, Any]]
+    serving: list[Item],
+    sources: Mapping[str, Source],
+    listed: list[dict[str, Any]],
+    names: Mapping[str, tuple[str, ...]],
 ) -> list[Problem]:
     held = {
         alias.lower(): summary["Id"]
         for summary in listed
         for alias in (summary.get("Aliases") or {}).get("Items") or []
     }
-    names = template_names(sources) if serving else {}
     asks = [
         (name, sources[item.key].distribution_id)
         for item in serving
@@ -139,28 +163,18 @@ def conflicting(cloudfront: Any, name: str, template_id: str) -> str | None:
     return None
 
 
-def over_quota(
-    valid: ValidRequest, serving: list[Item], listed: list[dict[str, Any]]
-) -> list[Problem]:
-    """Items past the headroom of either quota, each with its reason."""
-    problems: dict[str, list[str]] = {}
-    shared = shared_certificates(valid)
-    makes_certificate = [i.key for i in valid.items if i.key not in shared]
-    for quota, keys, in_use in (
-        (CERTIFICATES, makes_certificate, certificates_used() if makes_certificate else 0),
-        (DISTRIBUTIONS, [i.key for i in serving], len(listed)),
-    ):
-        if not keys:
-            continue
-        limit = quota_value(quota)
-        headroom = max(limit - in_use, 0)
-        for key in keys[headroom:]:
-            problems.setdefault(key, []).append(
-                f"{quota.what}: the account has {in_use} of its quota of {limit} "
-                f"({quota.service} {quota.code}) and this request needs {len(keys)}; ask AWS "
-                "for a higher quota or submit fewer items"
-            )
-    return [Problem(key, "; ".join(reasons)) for key, reasons in problems.items()]
+def over_quota(quota: Quota, keys: list[str], in_use: int, limit: int) -> list[Problem]:
+    """The items (``keys``, in request order) past the quota's headroom."""
+    headroom = max(limit - in_use, 0)
+    return [
+        Problem(
+            key,
+            f"{quota.what}: the account has {in_use} of its quota of {limit} "
+            f"({quota.service} {quota.code}) and this request needs {len(keys)}; ask AWS "
+            "for a higher quota or submit fewer items",
+        )
+        for key in keys[headroom:]
+    ]
 
 
 def quota_value(quota: Quota) -> int:

@@ -24,7 +24,7 @@ from provisioning import stacks
 from provisioning.errors import Problem, RequestRejected
 from provisioning.job_ids import valid_id
 from provisioning.job_inputs import JobInputs
-from provisioning.job_store import INPUTS, RENEWALS, JobRecord, change
+from provisioning.job_store import INPUTS, JobRecord, change, renewal_blob
 from provisioning.jobs import JobConflict, UnknownJob
 from provisioning.key_envelope import seal, unseal
 from provisioning.lifecycle import Phase
@@ -32,8 +32,6 @@ from provisioning.request_model import CertificateFiles, PemItem, validated
 from provisioning.request_reading import read_request_json
 from provisioning.service import Service
 from provisioning.validation import Item, pem_items
-
-FIELD_PREFIX = "certificate."
 
 
 class UnknownItem(LookupError):
@@ -79,36 +77,52 @@ def renew(
         "chain_pem": imported.chain_pem,
         "private_key_pem": imported.private_key_pem.get_secret_value(),
     }
-    waiting = pending(service, job_id)
-    waiting[key] = SecretStr(json.dumps(renewal))
-    service.store.put_blob(job_id, RENEWALS, seal(waiting, service.settings))
+    sealed = seal({key: SecretStr(json.dumps(renewal))}, service.settings)
+    blob = renewal_blob()
+    service.store.put_blob(job_id, blob, sealed)
+    replaced: list[str] = []
 
-    def queued(current: JobRecord) -> JobRecord | None:
+    def listed(current: JobRecord) -> JobRecord:
         if current.phase == Phase.DESTROYING:
             raise JobConflict("the job is being deleted")
+        earlier = current.renewals.get(key)
+        # Not this renewal's own blob: a write that landed unanswered is tried again.
+        replaced[:] = [earlier] if earlier is not None and earlier != blob else []
+        renewals = {**current.renewals, key: blob}
         if current.leased():
-            return None  # the running step sees the renewal when its update ends
-        return current.model_copy(update={"phase": Phase.QUEUED, "error": None})
+            # The running step's release, decided on an older version, is
+            # decided again and sees the renewal: the job goes to another step.
+            return current.model_copy(update={"renewals": renewals})
+        queued = {"renewals": renewals, "phase": Phase.QUEUED, "error": None}
+        return current.model_copy(update=queued)
 
-    change(service.store, job_id, queued)
+    try:
+        if change(service.store, job_id, listed) is None:
+            raise UnknownJob(job_id)
+    except BaseException:
+        service.store.delete_blob(job_id, blob)
+        raise
+    for older in replaced:  # never applied; a step that read it applies this one next
+        service.store.delete_blob(job_id, older)
     launch(job_id)
     return {"jobId": job_id, "key": key, "status": "QUEUED"}
 
 
-def pending(service: Service, job_id: str) -> dict[str, SecretStr]:
-    """Renewals not yet applied, by item key (each a JSON document)."""
-    sealed = service.store.get_blob(job_id, RENEWALS)
-    return unseal(sealed, service.settings) if sealed else {}
-
-
-def apply(service: Service, ws: auto.LocalWorkspace, job_id: str) -> None:
+def apply(service: Service, ws: auto.LocalWorkspace, record: JobRecord) -> dict[str, str]:
     """Run by a step under the job's lease: the inputs take the new
-    certificates, the stack's secrets the new keys; then the renewals go."""
-    sealed = service.store.get_blob(job_id, RENEWALS)
-    if sealed is None:
-        return
-    waiting = unseal(sealed, service.settings)
-    renewed = {key: json.loads(value.get_secret_value()) for key, value in waiting.items()}
+    certificates, the stack's secrets the new keys. Returns what it is done
+    with (item key -> blob), which the step's release removes: what it
+    applied, and any named blob already gone (replaced by a newer renewal,
+    which the record then names instead, so nothing newer is dropped)."""
+    job_id = record.jobId
+    renewed, done = {}, {}
+    for key, blob in record.renewals.items():
+        sealed = service.store.get_blob(job_id, blob)
+        if sealed is not None:
+            renewed[key] = json.loads(unseal(sealed, service.settings)[key].get_secret_value())
+        done[key] = blob
+    if not renewed:
+        return done
     raw = service.store.get_blob(job_id, INPUTS)
     assert raw is not None, "a job with a stack has inputs"
     inputs = JobInputs.model_validate_json(raw)
@@ -128,29 +142,33 @@ def apply(service: Service, ws: auto.LocalWorkspace, job_id: str) -> None:
     keys = stacks.stored_keys(ws, job_id)
     keys |= {key: SecretStr(found["private_key_pem"]) for key, found in renewed.items()}
     stacks.store_keys(ws, service.store, job_id, keys)
-    # One that came meanwhile stays, and brings another step (see step.work).
-    if service.store.get_blob(job_id, RENEWALS) == sealed:
-        service.store.delete_blob(job_id, RENEWALS)
+    return done
 
 
 def checked(body: bytes, *, serves: bool) -> Item:
     """The new certificate, checked as a pemList item is; refusals point at
     the body's own fields."""
-    problems: list[Problem] = []
-    files = validated(CertificateFiles, read_request_json(body), ("certificate",), problems)
-    found: list[Item] = []
-    if files is not None:
-        entry = PemItem(
-            CertPem=files.CertPem, PrivateKeyPem=files.PrivateKeyPem, ChainPem=files.ChainPem
+    data = read_request_json(body)
+    if not isinstance(data, dict):
+        raise RequestRejected(
+            [Problem("", "the body must be a JSON object with CertPem, PrivateKeyPem and ChainPem")]
         )
-        found = pem_items([(0, entry)], serves, datetime.now(UTC), problems)
+    problems: list[Problem] = []
+    files = validated(CertificateFiles, data, ("certificate",), problems)
+    if files is None:
+        raise RequestRejected([relocated(p, "certificate") for p in problems])
+    entry = PemItem(
+        CertPem=files.CertPem, PrivateKeyPem=files.PrivateKeyPem, ChainPem=files.ChainPem
+    )
+    found = pem_items([(0, entry)], serves, datetime.now(UTC), problems)
     if problems:
-        raise RequestRejected([relocated(p) for p in problems])
+        raise RequestRejected([relocated(p, "pemList[0]") for p in problems])
     return found[0]
 
 
-def relocated(problem: Problem) -> Problem:
+def relocated(problem: Problem, prefix: str) -> Problem:
+    """A problem at the body's own field, not where a request would hold it."""
     where = problem.location
-    for prefix in (FIELD_PREFIX, "pemList[0]."):
-        where = where.removeprefix(prefix)
+    if where == prefix or where.startswith(f"{prefix}."):
+        where = where[len(prefix) + 1 :]
     return Problem(where, problem.message)

@@ -29,7 +29,6 @@ from provisioning.job_inputs import JobInputs
 from provisioning.job_spec import JobSpec, issued_items, load_sources
 from provisioning.job_store import (
     INPUTS,
-    RENEWALS,
     SEALED_KEYS,
     STACK_CONFIG,
     DamagedJob,
@@ -64,7 +63,9 @@ def claim(service: Service, job_id: str, owner: str) -> JobRecord | None:
         return record.model_copy(
             update={
                 "lease": Lease(owner=owner, expires=time.time() + ttl),
-                "interrupted": record.interrupted or record.phase == Phase.RUNNING,
+                "interrupted": record.interrupted
+                or record.phase == Phase.RUNNING
+                or record.lease is not None,
                 "phase": phase,
             }
         )
@@ -113,18 +114,36 @@ class Renewal:
         return record.model_copy(update={"lease": lease})
 
 
-def release(service: Service, job_id: str, owner: str, **changes: Any) -> JobRecord | None:
+def release(
+    service: Service,
+    job_id: str,
+    owner: str,
+    applied: dict[str, str] | None = None,
+    **changes: Any,
+) -> JobRecord | None:
     """Ends the step: applies ``changes`` and gives up the lease, only while
-    this step still holds it. A deletion asked for meanwhile is kept."""
+    this step still holds it. A deletion asked for meanwhile is kept. The
+    renewals the step ``applied`` are done with; one that came meanwhile
+    (its write made this one be decided again) sends the job to another
+    step."""
+    done = applied or {}
 
     def finish(record: JobRecord) -> JobRecord | None:
         if record.lease is None or record.lease.owner != owner:
             return None
+        update = {**changes, "lease": None, "interrupted": False}
+        update["renewals"] = {k: v for k, v in record.renewals.items() if done.get(k) != v}
         if record.phase == Phase.DESTROYING:
-            changes.pop("phase", None)
-        return record.model_copy(update={**changes, "lease": None, "interrupted": False})
+            update.pop("phase", None)
+        elif update["renewals"] and update.get("phase") in (Phase.DONE, Phase.WAITING):
+            update["phase"] = Phase.QUEUED
+        return record.model_copy(update=update)
 
-    return change(service.store, job_id, finish)
+    released = change(service.store, job_id, finish)
+    if released is not None:
+        for blob in done.values():
+            service.store.delete_blob(job_id, blob)
+    return released
 
 
 def retry_later(service: Service, record: JobRecord, owner: str, reason: str) -> None:
@@ -203,7 +222,7 @@ def work(service: Service, record: JobRecord) -> dict[str, Any]:
             keys = unseal(sealed, service.settings) if sealed else {}
             stacks.create_stack(ws, service.store, job_id, keys, service.settings)
             service.store.delete_blob(job_id, SEALED_KEYS)
-        renewal.apply(service, ws, job_id)
+        applied = renewal.apply(service, ws, service.store.get(job_id) or record)
         outputs = update(service, ws, record)
         current = service.store.get(job_id)
         if current is not None and current.phase == Phase.DESTROYING:
@@ -211,12 +230,9 @@ def work(service: Service, record: JobRecord) -> dict[str, Any]:
             return {}
         errors = current.item_errors if current else record.item_errors
         ended = job_ended(outputs.get("items", []), record.items, errors, record.auto_creation)
-        if service.store.get_blob(job_id, RENEWALS) is not None:
-            phase = Phase.QUEUED  # a renewal arrived while this step ran: another step
-        else:
-            phase = Phase.DONE if ended else Phase.WAITING
         return {
-            "phase": phase,
+            "applied": applied,
+            "phase": Phase.DONE if ended else Phase.WAITING,
             "error": None,
             "refresh": False,
             "check_error": None,

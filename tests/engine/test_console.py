@@ -390,6 +390,7 @@ def test_an_imported_certificate_renewed_from_the_job_page(
     browser.get(f"{working}/console/")
     wait(browser, lambda b: path_of(b) == "/console/sign-in")
     sign_in(browser, API_KEY)
+    wait(browser, lambda b: path_of(b) == "/console/" and visible(b, "#jobs"))
     browser.get(f"{working}/console/jobs/{job_id}")
     wait(
         browser,

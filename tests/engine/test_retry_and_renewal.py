@@ -14,7 +14,6 @@ from moto.acm.models import acm_backends
 from provisioning import jobs, renewal, retry
 from provisioning.backend import stack_resources
 from provisioning.errors import RequestRejected
-from provisioning.job_store import RENEWALS
 from provisioning.lifecycle import Phase
 from provisioning.program import DISTRIBUTION_TYPE
 from provisioning.sandbox.session import ACCOUNT
@@ -114,4 +113,7 @@ def test_an_imported_certificate_renewed_keeps_its_arn_and_its_distribution(
     assert detail["Serial"] != serial_before
     served = acm.get_certificate(CertificateArn=item["certificateArn"])["Certificate"]
     assert served.strip() == fresh.cert_pem.strip()
-    assert service.store.get_blob(job_id, RENEWALS) is None  # applied: the key is in the stack
+    # applied: the key is in the stack, nothing of the renewal is left waiting
+    folder = service.settings.root / "jobs" / job_id
+    assert not list(folder.glob("renewal-*"))
+    assert service.store.get(job_id).renewals == {}  # type: ignore[union-attr]
