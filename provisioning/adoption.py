@@ -71,34 +71,47 @@ def tagged(job_id: str) -> list[ImportResource]:
 
 def strays(job_id: str, recorded: Iterable[str]) -> list[ImportResource]:
     """The job's resources in AWS that its stack (whose resource ids are
-    ``recorded``) doesn't hold, to import. A certificate whose validation
-    timed out is deleted instead: pulumi-aws reads one as gone (a refresh
-    drops it from the stack), so it could only be left behind."""
+    ``recorded``) doesn't hold, to import. The Tagging API may still list a
+    resource just deleted: each is looked up first, and one that is gone is
+    skipped. A certificate whose validation timed out is deleted instead:
+    pulumi-aws reads one as gone (a refresh drops it from the stack), so it
+    could only be left behind."""
     held = set(recorded)
     found = []
-    acm = aws_clients.acm()
+    acm, cloudfront = aws_clients.acm(), aws_clients.client("cloudfront")
     for stray in tagged(job_id):
         resource_id = stray["id"].split("@", 1)[0]
         if resource_id in held:
             continue
-        if stray["type"] == CERTIFICATE_TYPE and timed_out(acm, resource_id):
-            log.info(
-                "job %s: deleting certificate %s, timed out in validation", job_id, resource_id
-            )
-            acm.delete_certificate(CertificateArn=resource_id)
+        if stray["type"] == CERTIFICATE_TYPE:
+            status = certificate_status(acm, resource_id)
+            if status == CertificateStatus.VALIDATION_TIMED_OUT:
+                log.info("job %s: deleting %s, timed out in validation", job_id, resource_id)
+                acm.delete_certificate(CertificateArn=resource_id)
+            if status in (None, CertificateStatus.VALIDATION_TIMED_OUT):
+                continue
+        elif not distribution_exists(cloudfront, resource_id):
             continue
         found.append(stray)
     return found
 
 
-def timed_out(acm: Any, arn: str) -> bool:
+def certificate_status(acm: Any, arn: str) -> str | None:
+    """None once the certificate is gone."""
     try:
-        status = acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"]
+        return str(acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"])
     except acm.exceptions.ResourceNotFoundException:
+        return None
+
+
+def distribution_exists(cloudfront: Any, distribution_id: str) -> bool:
+    try:
+        cloudfront.get_distribution(Id=distribution_id)
+    except cloudfront.exceptions.NoSuchDistribution:
         return False
-    return bool(status == CertificateStatus.VALIDATION_TIMED_OUT)
+    return True
 
 
 def adopt(stack: auto.Stack, found: list[ImportResource]) -> None:
     log.info("job %s: adopting what an interrupted step made: %s", stack.name, found)
-    stack.import_resources(resources=found, protect=False, generate_code=False)
+    stack.import_resources(resources=found, protect=False, generate_code=False, show_secrets=False)

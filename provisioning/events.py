@@ -125,7 +125,9 @@ def from_status(job: dict[str, Any]) -> list[Event]:
     if job.get("status") == JobStatus.SUCCESS:
         found.append(event(job_id, EventType.JOB_SUCCEEDED, {"items": len(job["items"])}))
     elif job.get("status") == JobStatus.FAILED:
-        found.append(event(job_id, EventType.JOB_FAILED, {"reason": job.get("promptInfo", "")}))
+        reason = job.get("promptInfo", "")
+        # A job that fails again after a retry fails anew.
+        found.append(event(job_id, EventType.JOB_FAILED, {"reason": reason}, reason))
     return found
 
 

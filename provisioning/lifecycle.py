@@ -81,7 +81,12 @@ def certificate_failed(status: str | None) -> bool:
 
 
 def item_failed(item: Mapping[str, Any], errors: Mapping[str, str]) -> bool:
-    return certificate_failed(item.get("certificateStatus")) or item["key"] in errors
+    """Failed itself, or reusing the certificate of an item that failed."""
+    return (
+        certificate_failed(item.get("certificateStatus"))
+        or item["key"] in errors
+        or item.get("certificateFrom") in errors
+    )
 
 
 def item_ended(item: Mapping[str, Any], errors: Mapping[str, str], auto_creation: bool) -> bool:

@@ -242,6 +242,15 @@ class Dispatcher:
             return False  # another instance has it
         try:
             send(self.service, claimed)
+        except urllib.error.HTTPError as error:
+            if 400 <= error.code < 500 and error.code not in (408, 425, 429):
+                # Refused for good (the receiver rejects it): holding it would
+                # hold every later event of the job for days.
+                log.error("%s refused an event for good: %s", shown(claimed.target), reason(error))
+                store.drop_delivery(claimed)
+                return True
+            self.failed(claimed, reason(error))
+            return False
         except Exception as error:  # noqa: BLE001 - every failure is a retry
             self.failed(claimed, reason(error))
             return False

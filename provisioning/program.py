@@ -146,7 +146,10 @@ def run(spec: JobSpec) -> None:
     items: list[dict[str, Any]] = []
     for item in spec.inputs.items:
         if {item.key, item.certificate_from} & spec.failed:
-            items.append({"key": item.key, "names": list(item.names)})
+            held = {"key": item.key, "names": list(item.names)}
+            if item.certificate_from is not None:
+                held["certificateFrom"] = item.certificate_from
+            items.append(held)
             continue
         if item.certificate_from is None:
             certificates[item.key] = certificate(spec, item)

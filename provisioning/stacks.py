@@ -162,6 +162,7 @@ def update(
         program=lambda: program.run(spec),
         refresh=refresh,
         parallel=settings.parallelism,
+        show_secrets=False,  # the summary would hold every decrypted key; unused
         on_event=on_event,
     )
 
@@ -169,4 +170,4 @@ def update(
 def destroy(ws: auto.LocalWorkspace, job_id: str) -> None:
     """Deletes every resource of the job, then the stack itself."""
     stack = auto.Stack.select(job_id, ws)
-    stack.destroy(program=lambda: None, remove=True)
+    stack.destroy(program=lambda: None, remove=True, show_secrets=False)

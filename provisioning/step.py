@@ -37,7 +37,13 @@ from provisioning.job_store import (
     change,
 )
 from provisioning.key_envelope import unseal
-from provisioning.lifecycle import CertificateStatus, Phase, job_ended, retry_delay
+from provisioning.lifecycle import (
+    CertificateStatus,
+    Phase,
+    certificate_failed,
+    job_ended,
+    retry_delay,
+)
 from provisioning.service import Service
 from provisioning.settings import load
 
@@ -82,14 +88,33 @@ class Renewal:
         self.service, self.job_id, self.owner, self.on_lost = service, job_id, owner, on_lost
         self.done = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
+        self.watchdog: threading.Timer | None = None
 
     def __enter__(self) -> Renewal:
+        self.arm()
         self.thread.start()
         return self
 
     def __exit__(self, *_: object) -> None:
         self.done.set()
+        if self.watchdog is not None:
+            self.watchdog.cancel()
         self.thread.join()
+
+    def arm(self) -> None:
+        """Two thirds of the term from the last renewal that succeeded, the
+        step stops, even while a renewal call still hangs (each may take
+        half a minute of retries)."""
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+        self.watchdog = threading.Timer(self.service.settings.lease_seconds * 2 / 3, self.lapsed)
+        self.watchdog.daemon = True
+        self.watchdog.start()
+
+    def lapsed(self) -> None:
+        if not self.done.is_set():
+            log.error("job %s: lease not renewed in time; stopping this step", self.job_id)
+            self.on_lost()
 
     def run(self) -> None:
         ttl = self.service.settings.lease_seconds
@@ -106,6 +131,7 @@ class Renewal:
                 return
             if isinstance(kept, JobRecord):
                 renewed = time.time()
+                self.arm()
 
     def extend(self, record: JobRecord) -> JobRecord | None:
         if record.lease is None or record.lease.owner != self.owner:
@@ -174,7 +200,9 @@ def run_step(service: Service, job_id: str, on_lost: Callable[[], None]) -> None
             outcome = work(service, record)
         release(service, job_id, owner, **outcome)
     except auto.ConcurrentUpdateError:
-        release(service, job_id, owner)  # someone outside the service; try again later
+        # Someone outside the service updates the stack: not a dead step of
+        # ours (whose lock a takeover would clear), so waited for.
+        retry_later(service, record, owner, "another update of the stack is running")
     except auto.CommandError as error:
         action = "destroy" if record.phase == Phase.DESTROYING else "update"
         release(
@@ -212,11 +240,12 @@ def work(service: Service, record: JobRecord) -> dict[str, Any]:
     while the update ran is carried out in the same step."""
     job_id = record.jobId
     with stacks.job_workspace(service.settings, service.store, job_id) as ws:
+        if record.interrupted:
+            clear_locks(service.backend, job_id)
+            adopt_strays(service, ws, job_id)
         if record.phase == Phase.DESTROYING:
             destroy(service, ws, job_id)
             return {}
-        if record.interrupted:
-            clear_locks(service.backend, job_id)
         if service.store.get_blob(job_id, STACK_CONFIG) is None:
             sealed = service.store.get_blob(job_id, SEALED_KEYS)
             keys = unseal(sealed, service.settings) if sealed else {}
@@ -228,12 +257,16 @@ def work(service: Service, record: JobRecord) -> dict[str, Any]:
         if current is not None and current.phase == Phase.DESTROYING:
             destroy(service, ws, job_id)
             return {}
-        errors = current.item_errors if current else record.item_errors
+        errors = {
+            **failures(outputs),
+            **(current.item_errors if current else record.item_errors),
+        }
         ended = job_ended(outputs.get("items", []), record.items, errors, record.auto_creation)
         return {
             "applied": applied,
             "phase": Phase.DONE if ended else Phase.WAITING,
             "error": None,
+            "item_errors": errors,
             "refresh": False,
             "check_error": None,
             "check_failures": 0,
@@ -247,11 +280,6 @@ def update(service: Service, ws: auto.LocalWorkspace, record: JobRecord) -> dict
     if raw is None:
         raise RuntimeError("the job's inputs are missing from the job store")
     inputs = JobInputs.model_validate_json(raw)
-    if record.interrupted:
-        recorded = (r.get("id", "") for r in stack_resources(service.backend, job_id))
-        found = adoption.strays(job_id, recorded)
-        if found:
-            adoption.adopt(auto.Stack.select(job_id, ws), found)
     outputs = stack_outputs(service.backend, job_id)
     issued = issued_items(outputs)
     spec = JobSpec(
@@ -270,6 +298,28 @@ def update(service: Service, ws: auto.LocalWorkspace, record: JobRecord) -> dict
         recorded = (r.get("id", "") for r in stack_resources(service.backend, job_id))
         adoption.strays(job_id, recorded)
     return {name: value.value for name, value in result.outputs.items()}
+
+
+def failures(outputs: dict[str, Any]) -> dict[str, str]:
+    """Items whose certificate the update read as failed: recorded as
+    failed, so they hold nothing until retried."""
+    return {
+        item["key"]: f"certificate {item['certificateStatus']}"
+        for item in outputs.get("items", [])
+        if certificate_failed(item.get("certificateStatus"))
+    }
+
+
+def adopt_strays(service: Service, ws: auto.LocalWorkspace, job_id: str) -> None:
+    """What a dead step made goes into the stack before anything else, so
+    that an update, or a destroy, takes it in (a job that never got its
+    stack made nothing)."""
+    if service.store.get_blob(job_id, STACK_CONFIG) is None:
+        return
+    recorded = (r.get("id", "") for r in stack_resources(service.backend, job_id))
+    found = adoption.strays(job_id, recorded)
+    if found:
+        adoption.adopt(auto.Stack.select(job_id, ws), found)
 
 
 def outdated(outputs: dict[str, Any] | None, issued: frozenset[str]) -> bool:

@@ -125,6 +125,14 @@ def test_a_failed_job_ends_with_job_failed_and_its_prompt_as_reason() -> None:
     assert EventType.JOB_SUCCEEDED not in [e.type for e in found]
 
 
+def test_a_job_failing_again_for_another_reason_is_a_new_event() -> None:
+    first = events.from_status(status([item("a")], state="FAILED", prompt="update failed: x"))
+    again = events.from_status(status([item("a")], state="FAILED", prompt="update failed: y"))
+    same = events.from_status(status([item("a")], state="FAILED", prompt="update failed: x"))
+    assert first[-1].id != again[-1].id
+    assert first[-1].id == same[-1].id
+
+
 @pytest.mark.parametrize("state", ["QUEUED", "INPROGRESS", "DESTROYING", "DAMAGED"])
 def test_an_unfinished_job_has_no_end_event(state: str) -> None:
     found = events.from_status(status([item("a")], state=state))

@@ -93,6 +93,37 @@ def test_the_holder_renews_and_stops_when_another_takes_the_job(service: Service
         assert lost.wait(5)
 
 
+def test_a_renewal_that_hangs_stops_the_step_before_the_lease_lapses(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job store stops answering (each call may take half a minute of
+    retries): the step stops two thirds into the term, not when the hanging
+    call returns, so no other instance can start while it still runs."""
+    stored(service, phase=Phase.QUEUED)
+    claimed = claim(service, JOB, "a")
+    assert claimed is not None and claimed.lease is not None
+    released = threading.Event()
+
+    def hanging(*_: object) -> None:
+        released.wait(30)
+
+    monkeypatch.setattr(service.store, "get", hanging)
+    lost = threading.Event()
+    started = time.time()
+    with Renewal(service, JOB, "a", lost.set):
+        assert lost.wait(10)
+        stopped = time.time() - started
+        released.set()
+    assert stopped < claimed.lease.expires - started  # before the lease lapsed
+    assert stopped >= service.settings.lease_seconds * 2 / 3 - 0.5
+
+
+def test_a_job_left_with_a_lapsed_lease_is_claimed_as_interrupted(service: Service) -> None:
+    stored(service, phase=Phase.WAITING, lease=Lease(owner="dead", expires=time.time() - 1))
+    claimed = claim(service, JOB, "b")
+    assert claimed is not None and claimed.interrupted
+
+
 def test_an_update_refreshes_when_acm_knows_more_than_the_outputs() -> None:
     pending = {"items": [{"key": "a", "certificateStatus": "PENDING_VALIDATION"}]}
     assert outdated(pending, frozenset({"a"}))

@@ -52,6 +52,13 @@ def test_an_item_with_a_recorded_error_has_ended() -> None:
     assert item_ended(item("PENDING_VALIDATION"), {"k": "certificate FAILED"}, True)
 
 
+def test_an_item_reusing_a_failed_items_certificate_has_failed_and_ended() -> None:
+    shared = {**item("PENDING_VALIDATION"), "key": "j", "certificateFrom": "k"}
+    assert item_failed(shared, {"k": "certificate FAILED"})
+    assert item_ended(shared, {"k": "certificate FAILED"}, True)
+    assert not item_failed(shared, {})
+
+
 def test_a_job_ends_when_every_expected_item_has() -> None:
     done = item("ISSUED", "E1", deployed=True)
     assert job_ended([done], 1, {}, True)

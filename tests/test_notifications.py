@@ -132,6 +132,25 @@ def receiver() -> Iterator[Receiver]:
     found.close()
 
 
+@pytest.mark.parametrize(("status", "kept"), [(400, False), (410, False), (429, True), (408, True)])
+def test_a_delivery_refused_for_good_is_dropped_and_the_next_goes(
+    tmp_path: Path, receiver: Receiver, status: int, kept: bool
+) -> None:
+    """A 4xx is the receiver refusing the event itself: tried again it would
+    hold the job's later events for days. Throttling and timeouts are tried
+    again."""
+    service = make_service(tmp_path, webhook_url=receiver.url)
+    posted = job_events(JOB)
+    post(service, posted)
+    receiver.reply = lambda got: (status if json.loads(got.body)["id"] == posted[0].id else 204, {})
+    Dispatcher(service).deliver_due()
+    if kept:
+        assert [json.loads(d.body)["id"] for d in outbox(service)] == [e.id for e in posted]
+    else:
+        assert outbox(service) == []
+        assert receiver.ids(JOB) == [e.id for e in posted]
+
+
 def failing_for(job_id: str, status: int = 500) -> Reply:
     return lambda got: (status if json.loads(got.body)["jobId"] == job_id else 204, {})
 
