@@ -10,6 +10,8 @@ import pytest
 
 from provisioning.sandbox.moto_server import FAKE_CREDENTIALS, moto_server, reset
 
+pytest_plugins = ["tests.api_fixtures"]  # the app's fixtures, for the tests that drive it
+
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:

@@ -9,24 +9,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import subprocess
 import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-import httpx
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from fastapi import FastAPI
-from pydantic import SecretStr
 
 from provisioning import aws_clients, jobs
-from provisioning import supervisor as watcher
 from provisioning.api import MAX_BODY, create_app
-from provisioning.backend import Backend, stack_key
+from provisioning.backend import Backend
 from provisioning.errors import RequestRejected
 from provisioning.job_store import JobRecord, Lease
 from provisioning.lifecycle import Phase
@@ -35,8 +30,8 @@ from provisioning.service import Service
 from provisioning.settings import ConfigurationError, Settings
 from provisioning.supervisor import Supervisor
 from provisioning.validation import validate_text
+from tests.api_fixtures import KEY, call, write_outputs
 
-KEY = "the-api-key"
 JOB = "11111111-2222-4333-8444-555555555555"
 UNKNOWN = "99999999-2222-4333-8444-555555555555"
 CREATE = {
@@ -49,63 +44,6 @@ NOT_FOUND = {"error": "not_found", "message": "no job has this jobId"}
 TOO_LARGE = {"error": "too_large", "message": f"the body exceeds {MAX_BODY} bytes"}
 THROTTLED = aws_clients.AwsFailure("acm", "DescribeCertificate", "throttled past the retries", True)
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-def service(aws: str, tmp_path: Path) -> Service:
-    settings = Settings(
-        state_dir=tmp_path,
-        api_key=SecretStr(KEY),
-        passphrase=SecretStr("unit test passphrase"),
-        poll_seconds=1,
-    )
-    return Service(settings, LocalJobStore(tmp_path / "jobs"), Backend.of(settings))
-
-
-@pytest.fixture
-def steps(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The step processes a supervisor would start: recorded, never run."""
-    started: list[list[str]] = []
-
-    def popen(args: list[str], **_: Any) -> SimpleNamespace:
-        started.append(args)
-        return SimpleNamespace(poll=lambda: None)
-
-    monkeypatch.setattr(
-        watcher, "subprocess", SimpleNamespace(Popen=popen, DEVNULL=subprocess.DEVNULL)
-    )
-    return started
-
-
-@pytest.fixture
-def launched() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def supervisor(service: Service, launched: list[str], steps: list[list[str]]) -> Supervisor:
-    recorded = Supervisor(service)
-    recorded.launch = launched.append  # type: ignore[method-assign]
-    return recorded
-
-
-@pytest.fixture
-def app(service: Service, supervisor: Supervisor) -> FastAPI:
-    return create_app(service, supervisor=supervisor, watch=False)
-
-
-def call(
-    app: FastAPI, method: str, path: str, key: str | None = KEY, **sent: Any
-) -> httpx.Response:
-    headers = {"x-api-key": key} if key is not None else {}
-    headers |= sent.pop("headers", {})
-
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
-            return await http.request(method, path, headers=headers, **sent)
-
-    return asyncio.run(go())
 
 
 def stored(service: Service, job_id: str = JOB, **changes: Any) -> JobRecord:
@@ -121,13 +59,6 @@ def stored(service: Service, job_id: str = JOB, **changes: Any) -> JobRecord:
     found = service.store.get(job_id)
     assert found is not None
     return found
-
-
-def write_outputs(service: Service, job_id: str, outputs: dict[str, Any]) -> None:
-    path = Path(service.backend.root) / stack_key(job_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    stack = {"type": "pulumi:pulumi:Stack", "outputs": outputs}
-    path.write_text(json.dumps({"checkpoint": {"latest": {"resources": [stack]}}}))
 
 
 def as_json(value: Any) -> Any:

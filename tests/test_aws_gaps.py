@@ -7,8 +7,6 @@ from __future__ import annotations
 import http.client
 import json
 import urllib.parse
-import uuid
-from collections.abc import Iterable
 from typing import Any
 
 import boto3
@@ -16,61 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from provisioning.sandbox import aws_gaps
-
-ACCOUNT_SHOWN = "********9012"  # moto's 123456789012, all but its last 4 digits hidden
-CERTIFICATES = ("acm", "L-F141DD1D")
-DISTRIBUTIONS = ("cloudfront", "L-24B04930")
-
-
-def certificate(*names: str) -> str:
-    """A certificate requested in moto's ACM (us-east-1), the first name its domain."""
-    acm = boto3.client("acm", region_name="us-east-1")
-    return str(
-        acm.request_certificate(
-            DomainName=names[0], SubjectAlternativeNames=list(names), ValidationMethod="DNS"
-        )["CertificateArn"]
-    )
-
-
-def distribution(aliases: Iterable[str] = (), certificate_arn: str | None = None) -> str:
-    items = list(aliases)
-    viewer = (
-        {
-            "ACMCertificateArn": certificate_arn,
-            "SSLSupportMethod": "sni-only",
-            "MinimumProtocolVersion": "TLSv1.2_2021",
-        }
-        if certificate_arn
-        else {"CloudFrontDefaultCertificate": True}
-    )
-    config = {
-        "CallerReference": uuid.uuid4().hex,
-        "Comment": "",
-        "Enabled": True,
-        "Aliases": {"Quantity": len(items), "Items": items},
-        "Origins": {
-            "Quantity": 1,
-            "Items": [
-                {
-                    "Id": "app",
-                    "DomainName": "app.example.org",
-                    "CustomOriginConfig": {
-                        "HTTPPort": 80,
-                        "HTTPSPort": 443,
-                        "OriginProtocolPolicy": "https-only",
-                    },
-                }
-            ],
-        },
-        "DefaultCacheBehavior": {
-            "TargetOriginId": "app",
-            "ViewerProtocolPolicy": "redirect-to-https",
-            "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
-        },
-        "ViewerCertificate": viewer,
-    }
-    made = boto3.client("cloudfront").create_distribution(DistributionConfig=config)
-    return str(made["Distribution"]["Id"])
+from tests.moto_account import ACCOUNT_SHOWN, CERTIFICATES, DISTRIBUTIONS, certificate, distribution
 
 
 def shown(distribution_id: str) -> str:

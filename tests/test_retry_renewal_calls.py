@@ -5,11 +5,9 @@ matter), and no step process ever starts — launches are recorded."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import re
-import subprocess
 import time
 from contextlib import nullcontext
 from datetime import UTC, datetime
@@ -23,9 +21,6 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from provisioning import cli, renewal, step
-from provisioning import supervisor as watcher
-from provisioning.api import create_app
-from provisioning.backend import Backend, stack_key
 from provisioning.job_inputs import JobInputs, JobItem, Pin
 from provisioning.job_store import (
     INPUTS,
@@ -39,14 +34,12 @@ from provisioning.job_store import (
 )
 from provisioning.key_envelope import seal, unseal
 from provisioning.lifecycle import Phase
-from provisioning.local_job_store import RECORD, LocalJobStore
+from provisioning.local_job_store import RECORD
 from provisioning.service import Service
-from provisioning.settings import Settings
 from provisioning.supervisor import Supervisor
+from tests.api_fixtures import PASSPHRASE, call, write_outputs
 from tests.material import Issued, issue
 
-KEY = "the-api-key"
-PASSPHRASE = "unit test passphrase"
 JOB = "11111111-2222-4333-8444-555555555555"
 UNKNOWN = "99999999-2222-4333-8444-555555555555"
 MALFORMED = "not-a-job-id"
@@ -58,50 +51,7 @@ FIELDS = ("CertPem", "PrivateKeyPem", "ChainPem")
 OWNER = "this:1:abc:step"  # a step of this instance
 
 
-# -- fixtures and helpers (as tests/test_api.py has them) ---------------------
-
-
-@pytest.fixture
-def service(aws: str, tmp_path: Path) -> Service:
-    settings = Settings(
-        state_dir=tmp_path,
-        api_key=SecretStr(KEY),
-        passphrase=SecretStr(PASSPHRASE),
-        poll_seconds=1,
-    )
-    return Service(settings, LocalJobStore(tmp_path / "jobs"), Backend.of(settings))
-
-
-@pytest.fixture
-def steps(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The step processes a supervisor would start: recorded, never run."""
-    started: list[list[str]] = []
-
-    def popen(args: list[str], **_: Any) -> SimpleNamespace:
-        started.append(args)
-        return SimpleNamespace(poll=lambda: None)
-
-    monkeypatch.setattr(
-        watcher, "subprocess", SimpleNamespace(Popen=popen, DEVNULL=subprocess.DEVNULL)
-    )
-    return started
-
-
-@pytest.fixture
-def launched() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def supervisor(service: Service, launched: list[str], steps: list[list[str]]) -> Supervisor:
-    recorded = Supervisor(service)
-    recorded.launch = launched.append  # type: ignore[method-assign]
-    return recorded
-
-
-@pytest.fixture
-def app(service: Service, supervisor: Supervisor) -> FastAPI:
-    return create_app(service, supervisor=supervisor, watch=False)
+# -- fixtures and helpers (the app's are in tests/api_fixtures.py) -----------
 
 
 @pytest.fixture
@@ -121,20 +71,6 @@ def command_line(
     monkeypatch.setattr(Supervisor, "launch", lambda _, job: launched.append(job))
 
 
-def call(
-    app: FastAPI, method: str, path: str, key: str | None = KEY, **sent: Any
-) -> httpx.Response:
-    headers = {"x-api-key": key} if key is not None else {}
-    headers |= sent.pop("headers", {})
-
-    async def go() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
-            return await http.request(method, path, headers=headers, **sent)
-
-    return asyncio.run(go())
-
-
 def stored(
     service: Service, job_id: str = JOB, blobs: dict[str, bytes] | None = None, **changes: Any
 ) -> JobRecord:
@@ -150,13 +86,6 @@ def stored(
     found = service.store.get(job_id)
     assert found is not None
     return found
-
-
-def write_outputs(service: Service, job_id: str, outputs: dict[str, Any]) -> None:
-    path = Path(service.backend.root) / stack_key(job_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    stack = {"type": "pulumi:pulumi:Stack", "outputs": outputs}
-    path.write_text(json.dumps({"checkpoint": {"latest": {"resources": [stack]}}}))
 
 
 def current(service: Service, job_id: str = JOB) -> JobRecord:
