@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
+from pulumi import automation as auto
 
+from provisioning import step
 from provisioning.backend import Backend
 from provisioning.job_store import JobRecord, Lease
 from provisioning.lifecycle import Phase
@@ -131,3 +133,40 @@ def test_an_update_refreshes_when_acm_knows_more_than_the_outputs() -> None:
     issued = {"items": [{"key": "a", "certificateStatus": "ISSUED"}]}
     assert not outdated(issued, frozenset({"a"}))
     assert not outdated(None, frozenset({"a"}))
+
+
+def test_a_stack_another_updater_holds_is_waited_for_not_taken_over(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone outside the service runs `pulumi` on the job's stack: the
+    step gives the job back to be tried later, as a job in its own right,
+    never as one whose step died (whose engine lock a takeover clears)."""
+    stored(service, phase=Phase.QUEUED)
+
+    def busy(*_: object) -> dict[str, object]:
+        raise auto.ConcurrentUpdateError("the stack is locked by another update")
+
+    monkeypatch.setattr(step, "work", busy)
+    monkeypatch.setattr(step.notifications, "observe", lambda *_: None)
+    step.run_step(service, JOB, lambda: None)
+    after = service.store.get(JOB)
+    assert after is not None
+    assert (after.phase, after.lease, after.interrupted) == (Phase.WAITING, None, False)
+    assert after.check_error and after.next_check > time.time()
+    again = claim(service, JOB, "next")
+    assert again is not None and not again.interrupted
+
+
+def test_certificates_an_update_read_as_failed_are_recorded_failed() -> None:
+    outputs = {
+        "items": [
+            {"key": "a", "certificateStatus": "ISSUED"},
+            {"key": "b", "certificateStatus": "FAILED"},
+            {"key": "c", "certificateStatus": "VALIDATION_TIMED_OUT"},
+            {"key": "d"},
+        ]
+    }
+    assert step.failures(outputs) == {
+        "b": "certificate FAILED",
+        "c": "certificate VALIDATION_TIMED_OUT",
+    }
