@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from pydantic import SecretStr
 
@@ -25,7 +24,9 @@ from provisioning.lifecycle import JobStatus, Phase
 from provisioning.local_job_store import LocalJobStore
 from provisioning.service import Service
 from provisioning.settings import Settings
+from tests.api_fixtures import write_outputs
 from tests.material import Issued, issue, private_ca
+from tests.moto_account import distribution
 
 UNKNOWN = "99999999-2222-4333-8444-555555555555"
 CREATE = {
@@ -105,13 +106,6 @@ def stored(service: Service, job_id: str, **changes: Any) -> JobRecord:
 
 def job_id(n: int) -> str:
     return f"00000000-0000-4000-8000-{n:012d}"
-
-
-def write_outputs(service: Service, job: str, outputs: dict[str, Any]) -> None:
-    path = Path(service.backend.root) / stack_key(job)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    stack = {"type": "pulumi:pulumi:Stack", "outputs": outputs}
-    path.write_text(json.dumps({"checkpoint": {"latest": {"resources": [stack]}}}))
 
 
 def corrupt(service: Service, job: str) -> None:
@@ -282,42 +276,10 @@ def test_a_preview_says_what_would_be_made_and_creates_nothing(service: Service)
     assert not any(service.settings.root.rglob("*.blob"))
 
 
-def template() -> str:
-    cloudfront = boto3.client("cloudfront", region_name="us-east-1")
-    return str(
-        cloudfront.create_distribution(
-            DistributionConfig={
-                "CallerReference": "template",
-                "Comment": "",
-                "Enabled": True,
-                "Origins": {
-                    "Quantity": 1,
-                    "Items": [
-                        {
-                            "Id": "web",
-                            "DomainName": "web.example.net",
-                            "CustomOriginConfig": {
-                                "HTTPPort": 80,
-                                "HTTPSPort": 443,
-                                "OriginProtocolPolicy": "https-only",
-                            },
-                        }
-                    ],
-                },
-                "DefaultCacheBehavior": {
-                    "TargetOriginId": "web",
-                    "ViewerProtocolPolicy": "redirect-to-https",
-                    "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
-                },
-            }
-        )["Distribution"]["Id"]
-    )
-
-
 def test_a_preview_of_a_live_template_saves_no_version_and_a_submission_does(
     aws: str, service: Service
 ) -> None:
-    source = template()
+    source = distribution()
     request = {
         "acm_op": "create",
         "auto_creation": "true",
