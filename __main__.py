@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pulumi
 
-from provisioning import program
+from provisioning.actions.admission import request_file_spec
 from provisioning.errors import RequestRejected
-from provisioning.job_spec import request_file_spec
+from provisioning.program import resources
 from provisioning.service import Service
 from provisioning.settings import ConfigurationError, load
 
@@ -27,4 +27,4 @@ except RequestRejected as rejected:
     raise pulumi.RunError(
         "the request was refused:\n" + "\n".join(f"  {p}" for p in rejected.problems)
     ) from None
-program.run(spec)
+resources.run(spec)

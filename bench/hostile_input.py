@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from provisioning.errors import RequestRejected
-from provisioning.validation import validate_text
+from provisioning.request.validation import validate_text
 from tests.material import issue
 
 SOURCE = {"existing_cf_info": {"distribution_id": "E195R1W5GIVPF5"}}

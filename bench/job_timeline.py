@@ -1,7 +1,7 @@
 """Diagnostic: where one import job's time goes. Submits an N-item import job
 (default 100) with a launch that does nothing, then runs its first step in
-this process (``provisioning.step.run_step``, as ``python -m
-provisioning.step JOBID`` would: lease, sealed keys into the stack, update)
+this process (``provisioning.worker.step.run_step``, as ``python -m
+provisioning.worker.step JOBID`` would: lease, sealed keys into the stack, update)
 and prints:
 
 - every Pulumi CLI call the step makes (through the Automation API or
@@ -50,8 +50,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import import_request, sandbox_service
 from pulumi.automation import _cmd, events
 
-from provisioning import jobs, stacks
-from provisioning.step import run_step
+from provisioning.actions import job_calls
+from provisioning.engine import stacks
+from provisioning.worker.step import run_step
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -180,7 +181,7 @@ def main() -> None:
 
     body = import_request(args.items, prefix=f"t{os.getpid()}x")
     start = time.perf_counter()
-    job_id = jobs.submit(service, body, lambda _: None)
+    job_id = job_calls.submit(service, body, lambda _: None)
     took = time.perf_counter() - start
     print(f"{args.items}-item import job {job_id}: submitted in {took:.2f} s")
 
@@ -212,7 +213,7 @@ def main() -> None:
     cpu["pulumi CLI processes (engine)"] = (
         children.ru_utime + children.ru_stime - children_before.ru_utime - children_before.ru_stime
     )
-    status = jobs.status(service, job_id)
+    status = job_calls.status(service, job_id)
 
     print(f"step: {wall:.2f} s wall, job status {status['status']} ({status['phase']})")
     print("Pulumi CLI calls (start offset, duration, command):")

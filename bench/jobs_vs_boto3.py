@@ -20,7 +20,7 @@ directory and file backend, or with ``--shared`` DynamoDB and S3), and the
 documented configuration (``SSL_SAAS_WORKERS``, default 2;
 ``SSL_SAAS_PARALLELISM``, default 4). The values used are printed, with the
 environment the engine runs in (``PULUMI_SKIP_CHECKPOINTS``: see
-provisioning/adoption.py).
+provisioning/engine/adoption.py).
 Each size is measured ``--rounds`` times (default 3) and the median is used.
 
 ``--sizes`` picks the two job sizes (default 10 100). A 1-item job and
@@ -50,10 +50,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import boto3
 from common import TEMPLATE, load_average, pem_items, sandbox_service
 
-from provisioning import jobs
-from provisioning.aws_clients import CERTIFICATE_REGION
-from provisioning.program import ITEM_TAG, JOB_TAG
-from provisioning.supervisor import Supervisor
+from provisioning.actions import job_calls
+from provisioning.program.resources import ITEM_TAG, JOB_TAG
+from provisioning.settings import CERTIFICATE_REGION
+from provisioning.worker.supervisor import Supervisor
 
 REFERENCE_SIZE = 1  # also timed, to show the fixed cost directly; not in the fit
 TIMEOUT = 600
@@ -82,7 +82,7 @@ def run_job(items: list[dict[str, Any]], supervisor: Supervisor) -> dict[str, fl
     ).encode()
     service = supervisor.service
     start = time.perf_counter()
-    job_id = jobs.submit(service, body, supervisor.launch)
+    job_id = job_calls.submit(service, body, supervisor.launch)
     submitted = time.perf_counter() - start
     deadline = time.time() + TIMEOUT
     success = None
@@ -92,7 +92,7 @@ def run_job(items: list[dict[str, Any]], supervisor: Supervisor) -> dict[str, fl
         if record is not None and record.open and not record.item_errors:
             time.sleep(0.05)
             continue
-        job = jobs.status(service, job_id)
+        job = job_calls.status(service, job_id)
         if job["status"] == "FAILED":
             raise JobFailed(f"job {job_id} FAILED: {job['promptInfo']}")
         if job["status"] == "SUCCESS":
@@ -101,7 +101,9 @@ def run_job(items: list[dict[str, Any]], supervisor: Supervisor) -> dict[str, fl
                 break
         time.sleep(0.05)
     else:
-        raise RuntimeError(f"job {job_id} did not finish: {jobs.status(service, job_id)['status']}")
+        raise RuntimeError(
+            f"job {job_id} did not finish: {job_calls.status(service, job_id)['status']}"
+        )
     assert success is not None
     return {"submit": submitted, "success": success, "idle": time.perf_counter() - start}
 

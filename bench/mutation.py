@@ -57,46 +57,48 @@ class Equivalent:
 FALSY_NONE = "None is as false as False, and the argument is only tested for truth"
 EQUIVALENT = (
     Equivalent(
-        "provisioning.jobs.x_submit",
+        "provisioning.actions.job_calls.x_submit",
         'model_dump(mode="json"',
         r'model_dump\((mode=(None|"XXjsonXX"|"JSON"), )?exclude=',
         "the request without pemList holds only JSON values (strings, booleans, integers, "
         "lists and models of them): python mode (any mode but json) dumps the same dict",
     ),
-    Equivalent("provisioning.jobs.x_preview", "save=False", r"save=None", FALSY_NONE),
-    Equivalent("provisioning.api.x_create_app", "auto_error=False", r"auto_error=None", FALSY_NONE),
+    Equivalent("provisioning.actions.job_calls.x_preview", "save=False", r"save=None", FALSY_NONE),
     Equivalent(
-        "provisioning.api.x_create_app",
+        "provisioning.api.app.x_create_app", "auto_error=False", r"auto_error=None", FALSY_NONE
+    ),
+    Equivalent(
+        "provisioning.api.app.x_create_app",
         "docs_url=None",
         "",
         "FastAPI serves /docs only when openapi_url is set, and it is None",
     ),
     Equivalent(
-        "provisioning.api.x_create_app",
+        "provisioning.api.app.x_create_app",
         "redoc_url=None",
         "",
         "FastAPI serves /redoc only when openapi_url is set, and it is None",
     ),
     Equivalent(
-        "provisioning.api.x_create_app",
+        "provisioning.api.app.x_create_app",
         'headers.get("content-length")',
         r'headers\.get\("CONTENT-LENGTH"\)',
         "Starlette's request headers are looked up case-insensitively",
     ),
     Equivalent(
-        "provisioning.api.x_create_app",
+        "provisioning.api.app.x_create_app",
         'log.warning("%s", trouble)',
         r"log\.warning\(trouble\)",
         'logging renders a message without arguments with str(), as "%s" does',
     ),
     Equivalent(
-        "provisioning.api.xǁApiErrorǁ__init__",
+        "provisioning.api.app.xǁApiErrorǁ__init__",
         "super().__init__(message)",
         r"super\(\)\.__init__\(None\)",
         "an ApiError's own text is never shown: its handler answers error.body",
     ),
     Equivalent(
-        "provisioning.api.xǁApiǁopenapi",
+        "provisioning.api.app.xǁApiǁopenapi",
         "schemas.pop(unused, None)",
         r"schemas\.pop\(unused, ?\)",
         "FastAPI always adds both validation schemas (the routes take query parameters), "

@@ -53,13 +53,14 @@ from common import (
     summary,
 )
 
-from provisioning import aws_clients, jobs
-from provisioning.api import create_app
-from provisioning.backend import stack_key
-from provisioning.job_ids import new_id
-from provisioning.job_store import INPUTS, STACK_CONFIG
+from provisioning import aws_clients
+from provisioning.actions import job_calls
+from provisioning.api.app import create_app
+from provisioning.engine.state import stack_key
+from provisioning.jobs.ids import new_id
+from provisioning.jobs.store import INPUTS, STACK_CONFIG
 from provisioning.service import Service
-from provisioning.supervisor import Supervisor
+from provisioning.worker.supervisor import Supervisor
 
 JOBS = 200
 GET_CALLS = 60
@@ -96,7 +97,7 @@ def run_jobs(base_url: str, bodies: list[bytes], supervisor: Supervisor) -> list
     while pending and time.time() < deadline:
         supervisor.tick()
         for job_id in list(pending):
-            job = jobs.status(service, job_id)
+            job = job_calls.status(service, job_id)
             if job["status"] == "FAILED":
                 raise RuntimeError(f"job {job_id} failed: {job['promptInfo']}")
             if job["status"] == "SUCCESS" and not supervisor.busy(job_id):
@@ -140,7 +141,7 @@ def copy_job(service: Service, seed: str, created: datetime) -> str:
 def stored_jobs(service: Service) -> int:
     count, token = 0, None
     while True:
-        page, token = service.store.page(jobs.DEFAULT_PAGE, token)
+        page, token = service.store.page(job_calls.DEFAULT_PAGE, token)
         count += len(page)
         if token is None:
             return count

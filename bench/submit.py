@@ -42,8 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import httpx
 from common import api_key, import_request, load_average, sandbox_service, serve, summary
 
-from provisioning.api import create_app
-from provisioning.supervisor import Supervisor
+from provisioning.api.app import create_app
+from provisioning.worker.supervisor import Supervisor
 
 ROUNDS = 20
 REAL_LAUNCH_ROUNDS = 5

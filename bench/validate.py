@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import import_request
 
-from provisioning.validation import validate_text
+from provisioning.request.validation import validate_text
 
 ROUNDS = 5
 

@@ -27,6 +27,8 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as AwsConnectionError
 
+from provisioning.settings import CERTIFICATE_REGION
+
 CONNECT_TIMEOUT = 3  # seconds to reach an endpoint
 READ_TIMEOUT = 7  # seconds to wait for an answer to arrive
 ATTEMPTS = 3  # the first try and two retries: at most 3 x (3 + 7) s plus 3 s of backoff
@@ -35,8 +37,6 @@ CONFIG = Config(
     read_timeout=READ_TIMEOUT,
     retries={"mode": "adaptive", "total_max_attempts": ATTEMPTS},
 )
-# CloudFront only takes certificates from this region, whatever the stack's.
-CERTIFICATE_REGION = "us-east-1"
 # Error codes AWS answers when it rate-limits a caller.
 THROTTLING = frozenset(
     {

@@ -12,19 +12,20 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, NoCredentialsError
 
-from provisioning import jobs, notifications, renewal, retry
+from provisioning.actions import job_calls, renewal, retry
 from provisioning.errors import Problem, RequestRejected
-from provisioning.lifecycle import JobStatus
+from provisioning.events import outbox
+from provisioning.jobs.states import JobStatus
+from provisioning.request.validation import validate_text
 from provisioning.service import Service
 from provisioning.settings import ConfigurationError, Settings, load
-from provisioning.source_config import (
+from provisioning.templates.versions import (
     cloudfront_client,
     list_versions,
     open_store,
     save_current,
 )
-from provisioning.supervisor import Supervisor
-from provisioning.validation import validate_text
+from provisioning.worker.supervisor import Supervisor
 
 EXIT_REFUSED = 2
 ENDED = (JobStatus.SUCCESS, JobStatus.FAILED, JobStatus.DAMAGED)
@@ -105,7 +106,7 @@ def follow(job_id: str, supervisor: Supervisor) -> int:
     last = None
     while True:
         supervisor.tick(only=job_id)
-        job = jobs.status(supervisor.service, job_id)
+        job = job_calls.status(supervisor.service, job_id)
         summary = progress(job)
         if summary != last:
             print(summary, flush=True)
@@ -120,12 +121,12 @@ def follow(job_id: str, supervisor: Supervisor) -> int:
 def submit_command(args: argparse.Namespace, settings: Settings) -> int:
     supervisor = Supervisor(Service.start(settings))
     try:
-        job_id = jobs.submit(
+        job_id = job_calls.submit(
             supervisor.service, read_file(args.file), supervisor.launch, args.idempotency_key
         )
     except RequestRejected as rejected:
         return refused(rejected)
-    except jobs.IdempotencyConflict as conflict:
+    except job_calls.IdempotencyConflict as conflict:
         print(f"refused: {conflict}", file=sys.stderr)
         return EXIT_REFUSED
     print(job_id, flush=True)
@@ -133,15 +134,15 @@ def submit_command(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     try:
         return follow(job_id, supervisor)
-    except jobs.UnknownJob:  # a repeat's job may have been deleted
+    except job_calls.UnknownJob:  # a repeat's job may have been deleted
         print(f"no job {job_id}", file=sys.stderr)
         return 1
 
 
 def status_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        print_json(jobs.status(Service.start(settings), args.job_id))
-    except jobs.UnknownJob:
+        print_json(job_calls.status(Service.start(settings), args.job_id))
+    except job_calls.UnknownJob:
         print(f"no job {args.job_id}", file=sys.stderr)
         return 1
     return 0
@@ -151,7 +152,7 @@ def list_command(_: argparse.Namespace, settings: Settings) -> int:
     service = Service.start(settings)
     following: str | None = None
     while True:
-        page, following = jobs.statuses(service, after=following)
+        page, following = job_calls.statuses(service, after=following)
         for job in page:
             print(f"{job['jobId']}  {job['jobType']:6}  {job['status']:10}  {job['creationDate']}")
         if following is None:
@@ -161,14 +162,14 @@ def list_command(_: argparse.Namespace, settings: Settings) -> int:
 def destroy_command(args: argparse.Namespace, settings: Settings) -> int:
     supervisor = Supervisor(Service.start(settings))
     try:
-        jobs.request_destroy(supervisor.service, args.job_id)
-    except jobs.UnknownJob:
+        job_calls.request_destroy(supervisor.service, args.job_id)
+    except job_calls.UnknownJob:
         print(f"no job {args.job_id}", file=sys.stderr)
         return 1
     supervisor.launch(args.job_id)
     supervisor.stop()
     if supervisor.service.store.get(args.job_id) is not None:
-        print_json(jobs.status(supervisor.service, args.job_id))
+        print_json(job_calls.status(supervisor.service, args.job_id))
         return 1
     print(f"destroyed {args.job_id}")
     return 0
@@ -178,10 +179,10 @@ def retry_command(args: argparse.Namespace, settings: Settings) -> int:
     supervisor = Supervisor(Service.start(settings))
     try:
         retried = retry.retry(supervisor.service, args.job_id, supervisor.launch)
-    except jobs.UnknownJob:
+    except job_calls.UnknownJob:
         print(f"no job {args.job_id}", file=sys.stderr)
         return 1
-    except jobs.JobConflict as conflict:
+    except job_calls.JobConflict as conflict:
         print(f"refused: {conflict}", file=sys.stderr)
         return EXIT_REFUSED
     print(f"retrying {', '.join(retried) or 'the job'}", flush=True)
@@ -197,10 +198,10 @@ def renew_command(args: argparse.Namespace, settings: Settings) -> int:
         )
     except RequestRejected as rejected:
         return refused(rejected)
-    except (jobs.UnknownJob, renewal.UnknownItem):
+    except (job_calls.UnknownJob, renewal.UnknownItem):
         print(f"no job {args.job_id} with an item {args.key}", file=sys.stderr)
         return 1
-    except jobs.JobConflict as conflict:
+    except job_calls.JobConflict as conflict:
         print(f"refused: {conflict}", file=sys.stderr)
         return EXIT_REFUSED
     print(f"renewing {args.key} of {args.job_id}", flush=True)
@@ -210,7 +211,7 @@ def renew_command(args: argparse.Namespace, settings: Settings) -> int:
 def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from provisioning.api import create_app
+    from provisioning.api.app import create_app
 
     app = create_app(Service.start(settings))
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
@@ -220,7 +221,7 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
 def worker_command(_: argparse.Namespace, settings: Settings) -> int:
     stop = threading.Event()
     service = Service.start(settings)
-    notifications.start(service, stop)
+    outbox.start(service, stop)
     try:
         Supervisor(service).run_forever(stop)
     except KeyboardInterrupt:

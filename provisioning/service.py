@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from provisioning.backend import Backend
-from provisioning.dynamodb_job_store import DynamoDBJobStore
-from provisioning.job_store import JobStore
-from provisioning.local_job_store import LocalJobStore
+from provisioning.engine.state import Backend
+from provisioning.jobs.dynamodb_store import DynamoDBJobStore
+from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.store import JobStore
 from provisioning.settings import Settings
 
 

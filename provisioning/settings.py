@@ -23,6 +23,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 PROJECT = "cf-ssl-saas"
 DEFAULT_MINIMUM_PROTOCOL_VERSION = "TLSv1.2_2021"
+# CloudFront takes certificates from ACM in this region only.
+CERTIFICATE_REGION = "us-east-1"
 # CloudFront's viewer TLS security policies, weakest first.
 TLS_POLICIES = (
     "SSLv3",
@@ -201,7 +203,7 @@ class Settings(BaseSettings):
                 "PULUMI_CONFIG_PASSPHRASE is not set: export it (it encrypts the private keys "
                 "in every job's stack), or set SSL_SAAS_SECRETS_PROVIDER=awskms://..."
             )
-        # No intermediate checkpoints: see provisioning/adoption.py.
+        # No intermediate checkpoints: see provisioning/engine/adoption.py.
         return {"PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_SKIP_CHECKPOINTS": "true"}
 
 

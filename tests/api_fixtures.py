@@ -16,13 +16,13 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from provisioning import supervisor as watcher
-from provisioning.api import create_app
-from provisioning.backend import Backend, stack_key
-from provisioning.local_job_store import LocalJobStore
+from provisioning.api.app import create_app
+from provisioning.engine.state import Backend, stack_key
+from provisioning.jobs.local_store import LocalJobStore
 from provisioning.service import Service
 from provisioning.settings import Settings
-from provisioning.supervisor import Supervisor
+from provisioning.worker import supervisor as watcher
+from provisioning.worker.supervisor import Supervisor
 
 KEY = "the-api-key"
 PASSPHRASE = "unit test passphrase"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from moto.acm.models import acm_backends
 
-from provisioning import adoption
-from provisioning.adoption import ImportResource
-from provisioning.program import CERTIFICATE_TYPE, DISTRIBUTION_TYPE
+from provisioning.engine import adoption
+from provisioning.engine.adoption import ImportResource
+from provisioning.program.resources import CERTIFICATE_TYPE, DISTRIBUTION_TYPE
 from provisioning.sandbox.session import ACCOUNT
 from tests.engine.jobs_helpers import aws as client
 

@@ -19,17 +19,18 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from fastapi import FastAPI
 
-from provisioning import aws_clients, jobs
-from provisioning.api import MAX_BODY, create_app
-from provisioning.backend import Backend
+from provisioning import aws_clients
+from provisioning.actions import job_calls
+from provisioning.api.app import MAX_BODY, create_app
+from provisioning.engine.state import Backend
 from provisioning.errors import RequestRejected
-from provisioning.job_store import JobRecord, Lease
-from provisioning.lifecycle import Phase
-from provisioning.local_job_store import LocalJobStore
+from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.states import Phase
+from provisioning.jobs.store import JobRecord, Lease
+from provisioning.request.validation import validate_text
 from provisioning.service import Service
 from provisioning.settings import ConfigurationError, Settings
-from provisioning.supervisor import Supervisor
-from provisioning.validation import validate_text
+from provisioning.worker.supervisor import Supervisor
 from tests.api_fixtures import KEY, call, write_outputs
 
 JOB = "11111111-2222-4333-8444-555555555555"
@@ -143,7 +144,7 @@ def test_without_a_supervisor_of_its_own_the_api_starts_steps(
 ) -> None:
     app = create_app(service, watch=False)
     job = call(app, "POST", "/ssl_for_saas", content=json.dumps(CREATE)).json()["body"]
-    assert [args[-3:] for args in steps] == [["-m", "provisioning.step", job]]
+    assert [args[-3:] for args in steps] == [["-m", "provisioning.worker.step", job]]
 
 
 def test_the_same_body_with_the_same_idempotency_key_twice_gives_one_job(
@@ -300,7 +301,7 @@ def test_a_job_is_answered_as_its_status_says(app: FastAPI, service: Service) ->
     write_outputs(service, JOB, {"items": [ITEM]})
     answer = call(app, "GET", f"/ssl_for_saas/get_ssl_job?jobId={JOB}")
     assert answer.status_code == 200
-    assert answer.json() == as_json(jobs.status(service, JOB))
+    assert answer.json() == as_json(job_calls.status(service, JOB))
     assert answer.json()["status"] == "INPROGRESS"
     assert "error" not in answer.json()["items"][0]  # left out, not sent as null
     assert "checkError" not in answer.json()["items"][0]
@@ -353,7 +354,7 @@ def test_the_published_listing_is_a_list_of_every_job(app: FastAPI, service: Ser
     answer = call(app, "GET", "/ssl_for_saas/list_ssl_jobs")
     assert answer.status_code == 200
     assert [job["jobId"] for job in answer.json()] == newest_first
-    assert answer.json() == as_json(jobs.statuses(service)[0])
+    assert answer.json() == as_json(job_calls.statuses(service)[0])
 
 
 def test_a_caller_that_pages_gets_a_page_and_the_token_for_the_next(
@@ -364,7 +365,7 @@ def test_a_caller_that_pages_gets_a_page_and_the_token_for_the_next(
     assert [job["jobId"] for job in first["jobs"]] == newest_first[:2]
     assert set(first) == {"jobs", "next"} and first["next"]
     rest = call(app, "GET", "/ssl_for_saas/list_ssl_jobs", params={"next": first["next"]}).json()
-    assert rest == {"jobs": as_json(jobs.statuses(service)[0][2:]), "next": None}
+    assert rest == {"jobs": as_json(job_calls.statuses(service)[0][2:]), "next": None}
     everything = call(app, "GET", "/ssl_for_saas/list_ssl_jobs?limit=1000").json()
     assert [job["jobId"] for job in everything["jobs"]] == newest_first
     assert everything["next"] is None
@@ -517,7 +518,7 @@ def test_aws_out_of_reach_is_a_503_naming_the_call(
     def out_of_reach(*_: object) -> None:
         raise THROTTLED
 
-    monkeypatch.setattr(jobs, "status", out_of_reach)
+    monkeypatch.setattr(job_calls, "status", out_of_reach)
     answer = call(app, "GET", f"/ssl_for_saas/get_ssl_job?jobId={JOB}")
     assert (answer.status_code, answer.json()) == (
         503,
@@ -539,7 +540,7 @@ def test_a_connection_error_from_botocore_is_named_too(
     def unreachable(*_: object) -> None:
         raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
 
-    monkeypatch.setattr(jobs, "statuses", unreachable)
+    monkeypatch.setattr(job_calls, "statuses", unreachable)
     answer = call(app, "GET", "/ssl_for_saas/list_ssl_jobs")
     assert answer.status_code == 503
     assert answer.json()["message"].endswith("failed: the endpoint could not be reached")
@@ -552,7 +553,7 @@ def test_anything_unexpected_is_a_500_without_its_detail(
     def broken(*_: object) -> None:
         raise RuntimeError("a secret detail")
 
-    monkeypatch.setattr(jobs, "status", broken)
+    monkeypatch.setattr(job_calls, "status", broken)
     answer = call(app, "GET", f"/ssl_for_saas/get_ssl_job?jobId={JOB}")
     assert (answer.status_code, answer.json()) == (
         500,

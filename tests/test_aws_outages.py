@@ -18,16 +18,16 @@ from moto.acm.models import acm_backends
 from pydantic import SecretStr
 
 from provisioning import aws_clients
-from provisioning.api import create_app
-from provisioning.backend import Backend
-from provisioning.job_store import JobRecord
-from provisioning.lifecycle import Phase
-from provisioning.local_job_store import LocalJobStore
+from provisioning.api.app import create_app
+from provisioning.engine.state import Backend
+from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.published import job_status
+from provisioning.jobs.states import Phase
+from provisioning.jobs.store import JobRecord
 from provisioning.sandbox.moto_server import free_port
 from provisioning.service import Service
 from provisioning.settings import Settings
-from provisioning.status import job_status
-from provisioning.supervisor import Supervisor, news_from_aws
+from provisioning.worker.supervisor import Supervisor, news_from_aws
 
 ACCOUNT = "123456789012"
 JOB = "11111111-2222-4333-8444-555555555555"
@@ -131,7 +131,7 @@ def waiting_job(service: Service, monkeypatch: pytest.MonkeyPatch) -> tuple[JobR
             }
         ]
     }
-    monkeypatch.setattr("provisioning.supervisor.stack_outputs", lambda *_: outputs)
+    monkeypatch.setattr("provisioning.worker.supervisor.stack_outputs", lambda *_: outputs)
     made = JobRecord(
         jobId=JOB,
         jobType="create",
@@ -205,6 +205,6 @@ def test_a_check_that_breaks_otherwise_is_recorded_too(
     def broken(*_: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("provisioning.supervisor.stack_outputs", broken)
+    monkeypatch.setattr("provisioning.worker.supervisor.stack_outputs", broken)
     assert news_from_aws(service, job) is False
     assert current(service).check_error == "internal error (RuntimeError); see the log"

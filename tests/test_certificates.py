@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from provisioning.certificates import MAX_KEY_BYTES, CertificateFacts, check_pem_item
 from provisioning.errors import Problem
+from provisioning.request.pem import MAX_KEY_BYTES, CertificateFacts, check_pem_item
 from tests.material import CA, Issued, issue, pem, private_ca
 
 # Certificates carry whole seconds, so a whole-second "now" keeps comparisons exact.

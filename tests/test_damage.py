@@ -16,11 +16,13 @@ from typing import Any, cast
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from provisioning import jobs, step
-from provisioning.backend import Backend, checkpoint, stack_key
-from provisioning.dynamodb_job_store import DynamoDBJobStore, claim_key
+from provisioning.actions import job_calls
+from provisioning.engine.state import Backend, checkpoint, stack_key
 from provisioning.errors import RequestRejected
-from provisioning.job_store import (
+from provisioning.jobs.dynamodb_store import DynamoDBJobStore, claim_key
+from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.states import JobStatus, Phase
+from provisioning.jobs.store import (
     CLAIM_GRACE_SECONDS,
     INPUTS,
     NAMES,
@@ -30,11 +32,10 @@ from provisioning.job_store import (
     NamesHeld,
     StaleRecord,
 )
-from provisioning.lifecycle import JobStatus, Phase
-from provisioning.local_job_store import LocalJobStore
 from provisioning.service import Service
 from provisioning.settings import PROJECT, Settings
-from provisioning.supervisor import Supervisor
+from provisioning.worker import step
+from provisioning.worker.supervisor import Supervisor
 
 _ids = itertools.count(1)
 
@@ -172,12 +173,12 @@ def test_status_and_listing_show_damage_and_leave_other_jobs_alone(service: Serv
     corrupt(service.store, no_record)
     write_checkpoint(service, no_checkpoint, json.dumps(GOOD_CHECKPOINT).encode()[:50])
 
-    listed, _ = jobs.statuses(service)
+    listed, _ = job_calls.statuses(service)
     by_id = {job["jobId"]: job for job in listed}
     assert by_id[healthy]["status"] == JobStatus.QUEUED
     assert by_id[healthy]["promptInfo"] == ""
     for job in (no_record, no_checkpoint):
-        shown = jobs.status(service, job)
+        shown = job_calls.status(service, job)
         assert shown == by_id[job]
         assert shown["status"] == JobStatus.DAMAGED
         assert shown["certCreateStageStatus"] == "FAILED"
@@ -194,11 +195,11 @@ def test_deleting_a_job_whose_record_cant_be_read_replaces_the_record(service: S
     job = job_id()
     service.store.create(record(job, phase=Phase.DONE), {INPUTS: b"{}"})
     corrupt(service.store, job)
-    jobs.request_destroy(service, job)
+    job_calls.request_destroy(service, job)
     stand_in = service.store.get(job)
     assert stand_in is not None and stand_in.phase == Phase.DESTROYING
     assert stand_in.error is not None and "its record can't be read" in stand_in.error
-    assert jobs.status(service, job)["status"] == JobStatus.DESTROYING
+    assert job_calls.status(service, job)["status"] == JobStatus.DESTROYING
     assert job in service.store.unfinished()  # the watcher hands it to a step
 
 
@@ -233,7 +234,7 @@ def test_the_watcher_skips_damage_says_so_once_and_serves_the_rest(
     corrupt(service.store, no_record)
     write_checkpoint(service, no_checkpoint, b"{")
     supervisor = Supervisor(service)
-    with caplog.at_level(logging.WARNING, logger="provisioning.supervisor"):
+    with caplog.at_level(logging.WARNING, logger="provisioning.worker.supervisor"):
         supervisor.tick()
         service.store.create(record(queued), {})
         supervisor.tick()
@@ -243,7 +244,7 @@ def test_the_watcher_skips_damage_says_so_once_and_serves_the_rest(
     assert any(no_record in line for line in skipped)
     assert any(no_checkpoint in line for line in skipped)
 
-    jobs.request_destroy(service, no_record)  # readable again: watched again
+    job_calls.request_destroy(service, no_record)  # readable again: watched again
     supervisor.tick()
     assert launched == [queued, no_record, queued]
 
@@ -352,7 +353,7 @@ REQUEST = {
 
 
 def test_submission_and_preview_refuse_a_held_name_at_its_place(service: Service) -> None:
-    holder = jobs.submit(service, json.dumps(REQUEST).encode(), lambda _: None)
+    holder = job_calls.submit(service, json.dumps(REQUEST).encode(), lambda _: None)
     other = {
         **REQUEST,
         "cnameList": [
@@ -363,8 +364,8 @@ def test_submission_and_preview_refuse_a_held_name_at_its_place(service: Service
     body = json.dumps(other).encode()
     refusals = []
     for attempt in (
-        lambda: jobs.submit(service, body, lambda _: None),
-        lambda: jobs.preview(service, body),
+        lambda: job_calls.submit(service, body, lambda _: None),
+        lambda: job_calls.preview(service, body),
     ):
         with pytest.raises(RequestRejected) as raised:
             attempt()
@@ -375,7 +376,7 @@ def test_submission_and_preview_refuse_a_held_name_at_its_place(service: Service
         f"cnameList[1].sanList: shop.example.com is held by job {holder}; delete that job first",
     ]
     assert refusals == [expected, expected]
-    assert [job["jobId"] for job in jobs.statuses(service)[0]] == [holder]
+    assert [job["jobId"] for job in job_calls.statuses(service)[0]] == [holder]
     assert json.loads(service.store.get_blob(holder, NAMES) or b"") == [
         "blog.example.com",
         "shop.example.com",

@@ -11,9 +11,10 @@ import boto3
 import pytest
 
 from provisioning import aws_clients
-from provisioning.job_inputs import JobInputs, covered, job_inputs
-from provisioning.job_spec import JobSpec, Source, issued_items
-from provisioning.validation import validate
+from provisioning.engine.issued import issued_items
+from provisioning.program.inputs import JobInputs, covered, job_inputs
+from provisioning.program.spec import JobSpec, Source
+from provisioning.request.validation import validate
 from tests.material import issue
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from provisioning import events
-from provisioning.events import EventType
+from provisioning.events import catalog
+from provisioning.events.catalog import EventType
 
 JOB = "11111111-2222-4333-8444-555555555555"
 OTHER_JOB = "11111111-2222-4333-8444-666666666666"
@@ -47,7 +47,7 @@ def status(items: list[dict[str, Any]], state: str = "INPROGRESS", prompt: str =
     return {"jobId": JOB, "status": state, "promptInfo": prompt, "items": items}
 
 
-def kinds(found: list[events.Event]) -> list[tuple[str, str | None]]:
+def kinds(found: list[catalog.Event]) -> list[tuple[str, str | None]]:
     return [(e.type.value, e.data.get("key")) for e in found]
 
 
@@ -60,7 +60,7 @@ def test_events_follow_each_item_then_the_job() -> None:
             item("d", certificateStatus="FAILED", **NO_DIST, error="validation failed"),
         ]
     )
-    assert kinds(events.from_status(job)) == [
+    assert kinds(catalog.from_status(job)) == [
         ("dcv.records_ready", "a"),
         ("certificate.issued", "a"),
         ("distribution.deployed", "a"),
@@ -73,7 +73,7 @@ def test_events_follow_each_item_then_the_job() -> None:
 
 
 def test_event_data_carries_what_the_status_shows() -> None:
-    found = events.from_status(status([item("a")]))
+    found = catalog.from_status(status([item("a")]))
     ready, issued, deployed = found
     assert all(e.jobId == JOB for e in found)
     assert ready.data == {
@@ -95,20 +95,20 @@ def test_an_item_without_records_or_news_makes_no_event() -> None:
         distributionId=None,
         distributionStatus=None,
     )
-    assert events.from_status(status([bare])) == []
-    assert events.from_status({"jobId": JOB, "status": "QUEUED", "items": []}) == []
+    assert catalog.from_status(status([bare])) == []
+    assert catalog.from_status({"jobId": JOB, "status": "QUEUED", "items": []}) == []
 
 
 def test_an_item_reusing_a_certificate_has_no_records_to_add() -> None:
     reusing = item("b", certificateFrom="a", validationRecords=[record("a")])
-    found = kinds(events.from_status(status([item("a"), reusing])))
+    found = kinds(catalog.from_status(status([item("a"), reusing])))
     assert ("dcv.records_ready", "a") in found
     assert ("dcv.records_ready", "b") not in found
     assert ("distribution.deployed", "b") in found
 
 
 def test_a_succeeded_job_ends_with_job_succeeded() -> None:
-    found = events.from_status(status([item("a"), item("b")], state="SUCCESS"))
+    found = catalog.from_status(status([item("a"), item("b")], state="SUCCESS"))
     assert found[-1].type == EventType.JOB_SUCCEEDED
     assert found[-1].data == {"items": 2}
     assert [e.type for e in found].count(EventType.JOB_SUCCEEDED) == 1
@@ -118,7 +118,7 @@ def test_a_succeeded_job_ends_with_job_succeeded() -> None:
 def test_a_failed_job_ends_with_job_failed_and_its_prompt_as_reason() -> None:
     prompt = "d: validation failed\nchecking with AWS failed: throttled"
     failed = item("d", certificateStatus="FAILED", **NO_DIST, error="validation failed")
-    found = events.from_status(status([failed], state="FAILED", prompt=prompt))
+    found = catalog.from_status(status([failed], state="FAILED", prompt=prompt))
     assert [e.type for e in found][-2:] == [EventType.ITEM_FAILED, EventType.JOB_FAILED]
     assert found[-2].data["reason"] == "validation failed"
     assert found[-1].data == {"reason": prompt}
@@ -126,16 +126,16 @@ def test_a_failed_job_ends_with_job_failed_and_its_prompt_as_reason() -> None:
 
 
 def test_a_job_failing_again_for_another_reason_is_a_new_event() -> None:
-    first = events.from_status(status([item("a")], state="FAILED", prompt="update failed: x"))
-    again = events.from_status(status([item("a")], state="FAILED", prompt="update failed: y"))
-    same = events.from_status(status([item("a")], state="FAILED", prompt="update failed: x"))
+    first = catalog.from_status(status([item("a")], state="FAILED", prompt="update failed: x"))
+    again = catalog.from_status(status([item("a")], state="FAILED", prompt="update failed: y"))
+    same = catalog.from_status(status([item("a")], state="FAILED", prompt="update failed: x"))
     assert first[-1].id != again[-1].id
     assert first[-1].id == same[-1].id
 
 
 @pytest.mark.parametrize("state", ["QUEUED", "INPROGRESS", "DESTROYING", "DAMAGED"])
 def test_an_unfinished_job_has_no_end_event(state: str) -> None:
-    found = events.from_status(status([item("a")], state=state))
+    found = catalog.from_status(status([item("a")], state=state))
     assert {EventType.JOB_SUCCEEDED, EventType.JOB_FAILED}.isdisjoint(e.type for e in found)
 
 
@@ -145,18 +145,18 @@ def complete_job() -> dict[str, Any]:
 
 
 def test_ids_are_stable_for_the_same_facts() -> None:
-    first = events.from_status(complete_job())
-    again = events.from_status(copy.deepcopy(complete_job()))
+    first = catalog.from_status(complete_job())
+    again = catalog.from_status(copy.deepcopy(complete_job()))
     assert [e.id for e in first] == [e.id for e in again]
     assert len({e.id for e in first}) == len(first)  # and each event has its own
 
 
 def test_ids_differ_when_the_facts_differ() -> None:
-    before = {(e.type, e.data.get("key")): e.id for e in events.from_status(complete_job())}
+    before = {(e.type, e.data.get("key")): e.id for e in catalog.from_status(complete_job())}
 
     moved = complete_job()
     moved["items"][0]["distributionId"] = "ENEW999"
-    after = {(e.type, e.data.get("key")): e.id for e in events.from_status(moved)}
+    after = {(e.type, e.data.get("key")): e.id for e in catalog.from_status(moved)}
     assert (
         after[EventType.DISTRIBUTION_DEPLOYED, "a"] != before[EventType.DISTRIBUTION_DEPLOYED, "a"]
     )
@@ -164,21 +164,21 @@ def test_ids_differ_when_the_facts_differ() -> None:
 
     other_error = complete_job()
     other_error["items"][1]["error"] = "validation timed out"
-    after = {(e.type, e.data.get("key")): e.id for e in events.from_status(other_error)}
+    after = {(e.type, e.data.get("key")): e.id for e in catalog.from_status(other_error)}
     assert after[EventType.ITEM_FAILED, "b"] != before[EventType.ITEM_FAILED, "b"]
     assert after[EventType.DCV_RECORDS_READY, "b"] == before[EventType.DCV_RECORDS_READY, "b"]
 
     reissued = complete_job()
     reissued["items"][0]["certificateArn"] += "-2"
-    after = {(e.type, e.data.get("key")): e.id for e in events.from_status(reissued)}
+    after = {(e.type, e.data.get("key")): e.id for e in catalog.from_status(reissued)}
     assert after[EventType.CERTIFICATE_ISSUED, "a"] != before[EventType.CERTIFICATE_ISSUED, "a"]
 
     elsewhere = complete_job() | {"jobId": OTHER_JOB}
-    assert {e.id for e in events.from_status(elsewhere)}.isdisjoint(before.values())
+    assert {e.id for e in catalog.from_status(elsewhere)}.isdisjoint(before.values())
 
 
 def test_the_same_event_of_two_items_has_two_ids() -> None:
-    found = events.from_status(status([item("a"), item("b")]))
+    found = catalog.from_status(status([item("a"), item("b")]))
     ready = [e.id for e in found if e.type == EventType.DCV_RECORDS_READY]
     assert len(ready) == 2 and ready[0] != ready[1]
 
@@ -186,8 +186,8 @@ def test_the_same_event_of_two_items_has_two_ids() -> None:
 CERT = {"key": "a", "names": ["a.example.com"], "certificateArn": "arn:aws:acm:cert/a"}
 
 
-def expiring_in(days: float, now: datetime = NOW) -> events.Event | None:
-    return events.expiring(JOB, CERT, NOW + timedelta(days=days), now)
+def expiring_in(days: float, now: datetime = NOW) -> catalog.Event | None:
+    return catalog.expiring(JOB, CERT, NOW + timedelta(days=days), now)
 
 
 @pytest.mark.parametrize("days", [31, 30.5, 365])
@@ -216,24 +216,24 @@ def test_no_warning_once_expired(days: float) -> None:
 
 def test_each_threshold_is_one_event() -> None:
     end = NOW + timedelta(days=29.5)
-    first = events.expiring(JOB, CERT, end, NOW)
-    hours_later = events.expiring(JOB, CERT, end, NOW + timedelta(hours=20))
-    week = events.expiring(JOB, CERT, end, NOW + timedelta(days=23))
+    first = catalog.expiring(JOB, CERT, end, NOW)
+    hours_later = catalog.expiring(JOB, CERT, end, NOW + timedelta(hours=20))
+    week = catalog.expiring(JOB, CERT, end, NOW + timedelta(days=23))
     assert first is not None and hours_later is not None and week is not None
     assert first.id == hours_later.id
     assert week.id != first.id
 
 
 def test_a_renewed_certificate_is_warned_about_again() -> None:
-    old = events.expiring(JOB, CERT, NOW + timedelta(days=20), NOW)
-    renewed = events.expiring(JOB, CERT, NOW + timedelta(days=25), NOW)
+    old = catalog.expiring(JOB, CERT, NOW + timedelta(days=20), NOW)
+    renewed = catalog.expiring(JOB, CERT, NOW + timedelta(days=25), NOW)
     assert old is not None and renewed is not None
     assert old.data["reason"] == renewed.data["reason"]  # both the 30-day warning
     assert old.id != renewed.id
 
 
 def test_body_is_compact_json_of_exactly_the_event() -> None:
-    found = events.accepted(JOB, "create", 2)
+    found = catalog.accepted(JOB, "create", 2)
     body = found.body()
     parsed = json.loads(body)
     assert set(parsed) == {"id", "type", "time", "jobId", "data"}
@@ -246,18 +246,18 @@ def test_body_is_compact_json_of_exactly_the_event() -> None:
     }
     assert body == json.dumps(parsed, separators=(",", ":"))
     assert " " not in body and "\n" not in body
-    assert events.Event.model_validate_json(body) == found
+    assert catalog.Event.model_validate_json(body) == found
 
 
 def test_accepted_and_destroyed_ids_are_per_job() -> None:
-    assert events.accepted(JOB, "create", 2).id == events.accepted(JOB, "create", 3).id
-    assert events.accepted(JOB, "create", 2).id != events.accepted(OTHER_JOB, "create", 2).id
-    assert events.destroyed(JOB).id != events.accepted(JOB, "create", 2).id
+    assert catalog.accepted(JOB, "create", 2).id == catalog.accepted(JOB, "create", 3).id
+    assert catalog.accepted(JOB, "create", 2).id != catalog.accepted(OTHER_JOB, "create", 2).id
+    assert catalog.destroyed(JOB).id != catalog.accepted(JOB, "create", 2).id
 
 
 def test_records_ready_text_lists_every_record() -> None:
-    ready = events.from_status(status([item("a")]))[0]
-    subject, text = events.readable(ready)
+    ready = catalog.from_status(status([item("a")]))[0]
+    subject, text = catalog.readable(ready)
     assert subject == "Add DNS records to validate a.example.com, www.a.example.com"
     for dns in (record("a"), record("www.a")):
         line = rf"{re.escape(dns['name'])}\s+CNAME\s+{re.escape(dns['value'])}"
@@ -268,27 +268,27 @@ def test_records_ready_text_lists_every_record() -> None:
 def test_subject_fits_sns_even_with_many_long_names() -> None:
     names = [f"{'x' * 30}-{n}.customer-{n}.example.com" for n in range(60)]
     many = item("a", names=names)
-    found = events.from_status(status([many], state="FAILED", prompt="bad"))
-    found.append(events.expiring(JOB, many, NOW + timedelta(days=3), NOW))  # type: ignore[arg-type]
+    found = catalog.from_status(status([many], state="FAILED", prompt="bad"))
+    found.append(catalog.expiring(JOB, many, NOW + timedelta(days=3), NOW))  # type: ignore[arg-type]
     for each in found:
-        subject, text = events.readable(each)
+        subject, text = catalog.readable(each)
         assert 0 < len(subject) <= 100
         assert "\n" not in subject
         assert each.jobId in text
-    subject, text = events.readable(found[0])
+    subject, text = catalog.readable(found[0])
     assert subject.startswith(f"Add DNS records to validate {names[0]}")
     assert all(name in text for name in names)
 
 
 def test_readable_texts_say_what_to_do() -> None:
     failed = item("d", certificateStatus="FAILED", **NO_DIST, error="CAA forbids it")
-    found = events.from_status(status([item("a"), failed], state="FAILED", prompt="d: CAA"))
-    text = {e.type: events.readable(e) for e in found}
+    found = catalog.from_status(status([item("a"), failed], state="FAILED", prompt="d: CAA"))
+    text = {e.type: catalog.readable(e) for e in found}
     assert "da.cloudfront.net" in text[EventType.DISTRIBUTION_DEPLOYED][1]
     assert "CAA forbids it" in text[EventType.ITEM_FAILED][1]
     assert text[EventType.JOB_FAILED][0] == f"Job {JOB} failed"
-    warning = events.expiring(JOB, item("a"), NOW + timedelta(days=6), NOW)
+    warning = catalog.expiring(JOB, item("a"), NOW + timedelta(days=6), NOW)
     assert warning is not None
-    subject, body = events.readable(warning)
+    subject, body = catalog.readable(warning)
     assert "a.example.com" in subject
     assert "7 days" in body and (NOW + timedelta(days=6)).isoformat() in body

@@ -20,12 +20,13 @@ import pytest
 from moto.acm.models import acm_backends
 from pydantic import SecretStr
 
-from provisioning import aws_clients, notifications
-from provisioning.backend import Backend, stack_key
-from provisioning.job_store import EMITTED, JobRecord
-from provisioning.lifecycle import Phase
-from provisioning.local_job_store import LocalJobStore
-from provisioning.notifications import Dispatcher
+from provisioning import aws_clients
+from provisioning.engine.state import Backend, stack_key
+from provisioning.events import outbox
+from provisioning.events.outbox import Dispatcher
+from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.states import Phase
+from provisioning.jobs.store import EMITTED, JobRecord
 from provisioning.service import Service
 from provisioning.settings import Settings
 from tests.material import issue
@@ -127,20 +128,20 @@ def imported(days: float, arn: str | None = None) -> tuple[str, datetime]:
 def test_observe_posts_what_a_finished_job_shows_once(tmp_path: Path) -> None:
     service = hooked(tmp_path)
     job = add_job(service, 1, [item("arn:aws:acm:us-east-1:123456789012:certificate/a")])
-    notifications.observe(service, job)
+    outbox.observe(service, job)
     first = taken(service)
     assert types(first) == STATUS_EVENTS
     assert {e["jobId"] for e in first} == {job}
     emitted = service.store.get_blob(job, EMITTED)
     assert emitted is not None and set(json.loads(emitted)) == {e["id"] for e in first}
-    notifications.observe(service, job)
+    outbox.observe(service, job)
     assert taken(service) == []
 
 
 def test_observe_without_a_target_writes_nothing(tmp_path: Path) -> None:
     service = make_service(tmp_path)
     job = add_job(service, 1, [item("arn:aws:acm:us-east-1:123456789012:certificate/a")])
-    notifications.observe(service, job)
+    outbox.observe(service, job)
     assert service.store.get_blob(job, EMITTED) is None
     assert not (tmp_path / "jobs" / ".outbox").exists()
 
@@ -154,14 +155,14 @@ def test_an_imported_certificate_ending_in_5_days_gets_the_7_day_warning_once(
     service = hooked(tmp_path)
     arn, not_after = imported(5)
     job = add_job(service, 1, [item(arn)])
-    notifications.sweep(service)
+    outbox.sweep(service)
     found = taken(service)
     assert types(found) == [*STATUS_EVENTS, "certificate.expiring"]
     data = found[-1]["data"]
     assert "7 days" in data["reason"] and data["certificateArn"] == arn
     assert datetime.fromisoformat(data["notAfter"]) == not_after
     assert data["daysLeft"] == 4 and found[-1]["jobId"] == job
-    notifications.sweep(service)
+    outbox.sweep(service)
     assert taken(service) == []
 
 
@@ -170,7 +171,7 @@ def test_an_imported_certificate_ending_in_40_days_gets_no_warning(
 ) -> None:
     service = hooked(tmp_path)
     add_job(service, 1, [item(imported(40)[0])])
-    notifications.sweep(service)
+    outbox.sweep(service)
     assert types(taken(service)) == STATUS_EVENTS
 
 
@@ -180,16 +181,16 @@ def test_a_reimported_certificate_ending_sooner_gets_the_1_day_warning_as_a_new_
     service = hooked(tmp_path)
     arn, _ = imported(20)
     add_job(service, 1, [item(arn)])
-    notifications.sweep(service)
+    outbox.sweep(service)
     *_, thirty = taken(service)
     assert thirty["type"] == "certificate.expiring" and "30 days" in thirty["data"]["reason"]
     assert imported(0.5, arn)[0] == arn
-    notifications.sweep(service)
+    outbox.sweep(service)
     (one,) = taken(service)
     assert one["type"] == "certificate.expiring" and one["id"] != thirty["id"]
     assert one["data"]["reason"] == "the certificate ends within 1 day"
     assert one["data"]["daysLeft"] == 0
-    notifications.sweep(service)
+    outbox.sweep(service)
     assert taken(service) == []
 
 
@@ -223,13 +224,13 @@ def test_a_failing_managed_renewal_gets_a_warning_once(
         aws_clients, "acm", lambda: SimpleNamespace(describe_certificate=renewal_failed)
     )
     add_job(service, 1, [item(arn)])
-    notifications.sweep(service)
+    outbox.sweep(service)
     found = taken(service)
     assert types(found) == [*STATUS_EVENTS, "certificate.expiring"]
     data = found[-1]["data"]
     assert data["reason"] == "ACM's managed renewal is failing: CAA_ERROR"
     assert "notAfter" not in data and data["certificateArn"] == arn
-    notifications.sweep(service)
+    outbox.sweep(service)
     assert taken(service) == []
 
 
@@ -250,7 +251,7 @@ def test_jobs_that_did_not_succeed_get_no_expiry_warnings(
 ) -> None:
     service = hooked(tmp_path)
     add_job(service, 1, [item(imported(5)[0])], phase=phase, **changes)
-    notifications.sweep(service)
+    outbox.sweep(service)
     assert types(taken(service)) == status_events
 
 
@@ -262,8 +263,8 @@ def test_a_damaged_job_is_skipped_and_the_others_are_swept(
     jobs = [add_job(service, n, [item(arn)]) for n in range(1, 5)]
     (tmp_path / "jobs" / jobs[1] / "record.json").write_bytes(b"\x00garbage{")
     (Path(service.backend.root) / stack_key(jobs[2])).write_text("not json")
-    with caplog.at_level(logging.WARNING, logger="provisioning.notifications"):
-        notifications.sweep(service)
+    with caplog.at_level(logging.WARNING, logger="provisioning.events.outbox"):
+        outbox.sweep(service)
     found = taken(service)
     for healthy in (jobs[0], jobs[3]):
         mine = [e for e in found if e["jobId"] == healthy]
@@ -281,7 +282,7 @@ def test_every_job_is_swept_past_the_first_page(
     pages = []
     page = service.store.page
     monkeypatch.setattr(service.store, "page", lambda *a: pages.append(a) or page(*a))
-    notifications.sweep(service)
+    outbox.sweep(service)
     found = taken(service)
     assert len(pages) == 3
     assert types(found) == ["job.failed"] * len(jobs)
@@ -298,7 +299,7 @@ def test_the_dispatcher_sweeps_once_per_interval(
     service = hooked(tmp_path, expiry_check_seconds=interval)
     sweeps: list[Service] = []
     rounds: list[float] = []
-    monkeypatch.setattr(notifications, "sweep", sweeps.append)
+    monkeypatch.setattr(outbox, "sweep", sweeps.append)
     dispatcher = Dispatcher(service)
     monkeypatch.setattr(dispatcher, "deliver_due", lambda: rounds.append(time.time()) or 0)
     stop = threading.Event()
@@ -325,7 +326,7 @@ def test_an_expiry_warnings_id_does_not_depend_on_the_time_zone(aws: str, tmp_pa
         os.environ["TZ"] = zone
         time.tzset()
         try:
-            notifications.sweep(service)
+            outbox.sweep(service)
         finally:
             if saved is None:
                 del os.environ["TZ"]
@@ -342,5 +343,5 @@ def test_a_certificate_acm_cannot_describe_does_not_hold_back_status_events(
 ) -> None:
     service = hooked(tmp_path)
     add_job(service, 1, [item("arn:aws:acm:us-east-1:123456789012:certificate/gone")])
-    notifications.sweep(service)
+    outbox.sweep(service)
     assert types(taken(service)) == STATUS_EVENTS

@@ -21,10 +21,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from provisioning.certificates import _pem_texts, check_pem_item
 from provisioning.errors import MAX_EXCERPT, MAX_PROBLEMS, Problem, RequestRejected
-from provisioning.request_reading import read_request_json
-from provisioning.validation import ValidRequest, validate, validate_text
+from provisioning.request.pem import _pem_texts, check_pem_item
+from provisioning.request.reading import read_request_json
+from provisioning.request.validation import ValidRequest, validate, validate_text
 from tests.material import Issued, issue
 
 # Long enough for any message the product writes; a quoted value can't stretch one.

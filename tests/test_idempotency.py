@@ -19,21 +19,22 @@ from typing import Any, cast
 import pytest
 from pydantic import SecretStr
 
-from provisioning import cli, jobs
-from provisioning.backend import Backend
-from provisioning.dynamodb_job_store import DynamoDBJobStore
+from provisioning import cli
+from provisioning.actions import job_calls
+from provisioning.engine.state import Backend
 from provisioning.errors import Problem, RequestRejected
-from provisioning.job_store import (
+from provisioning.jobs.dynamodb_store import DynamoDBJobStore
+from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.store import (
     CLAIM_GRACE_SECONDS,
     IDEMPOTENCY_SECONDS,
     JobRecord,
     JobStore,
     KeyClaim,
 )
-from provisioning.local_job_store import LocalJobStore
 from provisioning.service import Service
 from provisioning.settings import Settings
-from provisioning.supervisor import Supervisor
+from provisioning.worker.supervisor import Supervisor
 
 KEY = "order-4711 retry"
 T0 = 1_800_000_000.0
@@ -73,13 +74,13 @@ def service(aws: str, store: JobStore, tmp_path: Path) -> Service:
 def accepted(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     """The bodies submissions validated."""
     seen: list[bytes] = []
-    accept = jobs.accept
+    accept = job_calls.accept
 
     def counted(sent: bytes, *args: Any, **kwargs: Any) -> Any:
         seen.append(sent)
         return accept(sent, *args, **kwargs)
 
-    monkeypatch.setattr(jobs, "accept", counted)
+    monkeypatch.setattr(job_calls, "accept", counted)
     return seen
 
 
@@ -108,8 +109,8 @@ def test_the_same_body_with_the_same_key_twice_gives_one_job(
     service: Service, accepted: list[bytes]
 ) -> None:
     launched: list[str] = []
-    first = jobs.submit(service, body(CREATE), launched.append, KEY)
-    again = jobs.submit(service, body(CREATE), launched.append, KEY)
+    first = job_calls.submit(service, body(CREATE), launched.append, KEY)
+    again = job_calls.submit(service, body(CREATE), launched.append, KEY)
     assert again == first
     assert every_job(service) == [first]
     assert launched == [first]
@@ -117,32 +118,32 @@ def test_the_same_body_with_the_same_key_twice_gives_one_job(
     # The key is the caller's: another key makes another job (refused here
     # only because the first job holds the names).
     with pytest.raises(RequestRejected):
-        jobs.submit(service, body(CREATE), launched.append, KEY + "!")
-    assert jobs.submit(service, body(CREATE), launched.append, KEY) == first
+        job_calls.submit(service, body(CREATE), launched.append, KEY + "!")
+    assert job_calls.submit(service, body(CREATE), launched.append, KEY) == first
 
 
 def test_the_same_key_with_another_body_is_a_conflict_and_makes_nothing(
     service: Service,
 ) -> None:
-    first = jobs.submit(service, body(CREATE), lambda _: None, KEY)
-    with pytest.raises(jobs.IdempotencyConflict, match="Idempotency-Key was used for another"):
-        jobs.submit(service, body(OTHER), lambda _: None, KEY)
+    first = job_calls.submit(service, body(CREATE), lambda _: None, KEY)
+    with pytest.raises(job_calls.IdempotencyConflict, match="Idempotency-Key was used for another"):
+        job_calls.submit(service, body(OTHER), lambda _: None, KEY)
     # Byte for byte: the same request written differently is another body.
-    with pytest.raises(jobs.IdempotencyConflict):
-        jobs.submit(service, json.dumps(CREATE, indent=1).encode(), lambda _: None, KEY)
+    with pytest.raises(job_calls.IdempotencyConflict):
+        job_calls.submit(service, json.dumps(CREATE, indent=1).encode(), lambda _: None, KEY)
     assert every_job(service) == [first]
-    assert jobs.submit(service, body(OTHER), lambda _: None, "another key") != first
+    assert job_calls.submit(service, body(OTHER), lambda _: None, "another key") != first
 
 
 def test_a_refused_submission_lets_the_key_go(service: Service) -> None:
     bad = {**CREATE, "auto_creation": "maybe"}
     with pytest.raises(RequestRejected):
-        jobs.submit(service, body(bad), lambda _: None, KEY)
-    holder = jobs.submit(service, body(CREATE), lambda _: None)
+        job_calls.submit(service, body(bad), lambda _: None, KEY)
+    holder = job_calls.submit(service, body(CREATE), lambda _: None)
     with pytest.raises(RequestRejected, match=f"held by job {holder}"):
-        jobs.submit(service, body(CREATE), lambda _: None, KEY)
+        job_calls.submit(service, body(CREATE), lambda _: None, KEY)
     service.store.delete(holder)
-    made = jobs.submit(service, body(CREATE), lambda _: None, KEY)
+    made = job_calls.submit(service, body(CREATE), lambda _: None, KEY)
     assert every_job(service) == [made] and made != holder
 
 
@@ -150,19 +151,19 @@ def test_a_repeat_answers_a_deleted_job_until_the_day_is_over(
     service: Service, accepted: list[bytes]
 ) -> None:
     clock = Clock()
-    first = jobs.submit(service, body(CREATE), lambda _: None, KEY, clock)
+    first = job_calls.submit(service, body(CREATE), lambda _: None, KEY, clock)
     service.store.delete(first)
     clock.now = T0 + IDEMPOTENCY_SECONDS - 1
-    assert jobs.submit(service, body(CREATE), lambda _: None, KEY, clock) == first
-    with pytest.raises(jobs.UnknownJob):
-        jobs.status(service, first)
+    assert job_calls.submit(service, body(CREATE), lambda _: None, KEY, clock) == first
+    with pytest.raises(job_calls.UnknownJob):
+        job_calls.status(service, first)
     assert len(accepted) == 1
 
     clock.now = T0 + IDEMPOTENCY_SECONDS
-    second = jobs.submit(service, body(CREATE), lambda _: None, KEY, clock)
+    second = job_calls.submit(service, body(CREATE), lambda _: None, KEY, clock)
     assert second != first and every_job(service) == [second]
     clock.now += IDEMPOTENCY_SECONDS - 1  # the new claim has a day of its own
-    assert jobs.submit(service, body(CREATE), lambda _: None, KEY, clock) == second
+    assert job_calls.submit(service, body(CREATE), lambda _: None, KEY, clock) == second
     assert len(accepted) == 2
 
 
@@ -172,9 +173,9 @@ def test_a_repeat_while_the_first_stores_its_job_answers_that_job(
     """The first has claimed the key and is still validating: the repeat
     waits for its job rather than making one, or answering an id that
     might never exist."""
-    monkeypatch.setattr(jobs, "KEY_POLL_SECONDS", 0.01)
+    monkeypatch.setattr(job_calls, "KEY_POLL_SECONDS", 0.01)
     validating, repeat_waits = threading.Event(), threading.Event()
-    accept, claim_key = jobs.accept, service.store.claim_key
+    accept, claim_key = job_calls.accept, service.store.claim_key
 
     def slow(sent: bytes, *args: Any, **kwargs: Any) -> Any:
         validating.set()
@@ -187,7 +188,7 @@ def test_a_repeat_while_the_first_stores_its_job_answers_that_job(
             repeat_waits.set()
         return held
 
-    monkeypatch.setattr(jobs, "accept", slow)
+    monkeypatch.setattr(job_calls, "accept", slow)
     monkeypatch.setattr(service.store, "claim_key", watched)
     answers: dict[str, str] = {}
     launched: list[str] = []
@@ -195,7 +196,7 @@ def test_a_repeat_while_the_first_stores_its_job_answers_that_job(
     stored_when_answered: list[bool] = []
 
     def submit(name: str) -> None:
-        answers[name] = jobs.submit(service, body(CREATE), launched.append, KEY)
+        answers[name] = job_calls.submit(service, body(CREATE), launched.append, KEY)
         stored_when_answered.append(service.store.get(answers[name]) is not None)
 
     first = threading.Thread(target=submit, args=("first",))
@@ -219,7 +220,7 @@ def test_of_many_submissions_at_once_one_makes_the_job(service: Service) -> None
 
     def submit() -> None:
         start.wait()
-        answers.append(jobs.submit(service, body(CREATE), launched.append, KEY))
+        answers.append(job_calls.submit(service, body(CREATE), launched.append, KEY))
 
     threads = [threading.Thread(target=submit) for _ in range(contenders)]
     for thread in threads:
@@ -261,7 +262,7 @@ def test_a_released_claim_frees_its_key_at_once(store: JobStore) -> None:
 
 def test_only_digests_of_the_key_and_the_body_are_stored(service: Service) -> None:
     key = "a-caller-secret-8c1f"
-    made = jobs.submit(service, body(OTHER), lambda _: None, key)
+    made = job_calls.submit(service, body(OTHER), lambda _: None, key)
     key_digest = hashlib.sha256(key.encode()).hexdigest()
     body_digest = hashlib.sha256(body(OTHER)).hexdigest()
     if isinstance(service.store, LocalJobStore):
@@ -286,12 +287,12 @@ def test_a_key_is_one_to_255_printable_ascii_characters(tmp_path: Path, key: str
     settings = settings_for(tmp_path)
     service = Service(settings, LocalJobStore(tmp_path / "jobs"), Backend.of(settings))
     with pytest.raises(RequestRejected) as refused:
-        jobs.submit(service, body(CREATE), lambda _: None, key)
+        job_calls.submit(service, body(CREATE), lambda _: None, key)
     message = "1 to 255 printable ASCII characters (space to ~)"
     assert refused.value.problems == [Problem("Idempotency-Key", message)]
     assert not (tmp_path / "jobs").exists()
     longest = " ~" + "k" * 253
-    made = jobs.submit(service, body(CREATE), lambda _: None, longest)
+    made = job_calls.submit(service, body(CREATE), lambda _: None, longest)
     assert every_job(service) == [made]
 
 

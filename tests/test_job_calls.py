@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from provisioning import jobs
-from provisioning.backend import Backend, stack_key
+from provisioning.actions import job_calls
+from provisioning.engine.state import Backend, stack_key
 from provisioning.errors import RequestRejected
-from provisioning.job_ids import valid_id
-from provisioning.job_inputs import JobInputs
-from provisioning.job_store import INPUTS, SEALED_KEYS, DamagedJob, JobRecord, Lease, StaleRecord
-from provisioning.key_envelope import unseal
-from provisioning.lifecycle import JobStatus, Phase
-from provisioning.local_job_store import LocalJobStore
+from provisioning.jobs.ids import valid_id
+from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.sealed_keys import unseal
+from provisioning.jobs.states import JobStatus, Phase
+from provisioning.jobs.store import INPUTS, SEALED_KEYS, DamagedJob, JobRecord, Lease, StaleRecord
+from provisioning.program.inputs import JobInputs
 from provisioning.service import Service
 from provisioning.settings import Settings
 from tests.api_fixtures import write_outputs
@@ -122,7 +122,7 @@ def every_file(root: Path) -> bytes:
 def test_a_submission_stores_the_job_and_hands_it_to_a_step(service: Service) -> None:
     launched: list[str] = []
     before = datetime.now(UTC)
-    job = jobs.submit(service, body(CREATE), launched.append)
+    job = job_calls.submit(service, body(CREATE), launched.append)
     after = datetime.now(UTC)
 
     assert valid_id(job) and launched == [job]
@@ -171,7 +171,7 @@ def test_a_submission_stores_the_job_and_hands_it_to_a_step(service: Service) ->
 
 def test_an_imported_key_is_stored_only_sealed(service: Service) -> None:
     issued = certificate()
-    job = jobs.submit(service, body(import_request(issued)), lambda _: None)
+    job = job_calls.submit(service, body(import_request(issued)), lambda _: None)
     record = service.store.get(job)
     assert record is not None
     assert (record.jobType, record.items) == ("import", 1)
@@ -196,14 +196,14 @@ def test_an_imported_key_is_stored_only_sealed(service: Service) -> None:
 def test_a_refused_request_stores_and_launches_nothing(service: Service) -> None:
     launched: list[str] = []
     with pytest.raises(RequestRejected):
-        jobs.submit(service, b'{"acm_op": "delete"}', launched.append)
+        job_calls.submit(service, b'{"acm_op": "delete"}', launched.append)
     assert launched == []
-    assert jobs.statuses(service) == ([], None)
+    assert job_calls.statuses(service) == ([], None)
 
 
 def test_names_another_job_holds_refuse_a_submission_at_their_place(service: Service) -> None:
     launched: list[str] = []
-    holder = jobs.submit(service, body(CREATE), launched.append)
+    holder = job_calls.submit(service, body(CREATE), launched.append)
     other = {
         **CREATE,
         "cnameList": [
@@ -230,20 +230,20 @@ def test_names_another_job_holds_refuse_a_submission_at_their_place(service: Ser
         ),
     ]:
         with pytest.raises(RequestRejected) as raised:
-            jobs.submit(service, body(request), launched.append)
+            job_calls.submit(service, body(request), launched.append)
         assert [str(p) for p in raised.value.problems] == expected
         with pytest.raises(RequestRejected) as previewed:
-            jobs.preview(service, body(request))
+            job_calls.preview(service, body(request))
         assert [str(p) for p in previewed.value.problems] == expected
     assert launched == [holder]
-    assert [job["jobId"] for job in jobs.statuses(service)[0]] == [holder]
+    assert [job["jobId"] for job in job_calls.statuses(service)[0]] == [holder]
 
 
 # -- preview ------------------------------------------------------------------
 
 
 def test_a_preview_says_what_would_be_made_and_creates_nothing(service: Service) -> None:
-    assert jobs.preview(service, body(CREATE)) == {
+    assert job_calls.preview(service, body(CREATE)) == {
         "jobType": "create",
         "items": [
             {
@@ -260,7 +260,7 @@ def test_a_preview_says_what_would_be_made_and_creates_nothing(service: Service)
             },
         ],
     }
-    assert jobs.preview(service, body(import_request(certificate()))) == {
+    assert job_calls.preview(service, body(import_request(certificate()))) == {
         "jobType": "import",
         "items": [
             {
@@ -271,7 +271,7 @@ def test_a_preview_says_what_would_be_made_and_creates_nothing(service: Service)
             }
         ],
     }
-    assert jobs.statuses(service) == ([], None)
+    assert job_calls.statuses(service) == ([], None)
     assert service.store.holders(("shop.example.com",)) == {}
     assert not any(service.settings.root.rglob("*.blob"))
 
@@ -287,11 +287,11 @@ def test_a_preview_of_a_live_template_saves_no_version_and_a_submission_does(
             {"domainName": "a.example.com", "existing_cf_info": {"distribution_id": source}}
         ],
     }
-    [previewed] = jobs.preview(service, body(request))["items"]
+    [previewed] = job_calls.preview(service, body(request))["items"]
     assert previewed["distributionFrom"] == {"distributionId": source, "version": 0}
     assert not Path(service.settings.config_store_url).exists()
 
-    job = jobs.submit(service, body(request), lambda _: None)
+    job = job_calls.submit(service, body(request), lambda _: None)
     inputs = JobInputs.model_validate_json(service.store.get_blob(job, INPUTS) or b"")
     assert [(i.pin.distribution_id, i.pin.version) for i in inputs.items if i.pin] == [(source, 1)]
     record = service.store.get(job)
@@ -306,7 +306,7 @@ def test_a_preview_of_a_live_template_saves_no_version_and_a_submission_does(
             }
         ],
     }
-    [previewed] = jobs.preview(service, body(pinned))["items"]
+    [previewed] = job_calls.preview(service, body(pinned))["items"]
     assert previewed["distributionFrom"] == {"distributionId": source, "version": 1}
 
 
@@ -323,7 +323,7 @@ def test_a_job_is_read_with_its_stacks_outputs(service: Service) -> None:
         "certificateStatus": "PENDING_VALIDATION",
     }
     write_outputs(service, job, {"items": [item]})
-    shown = jobs.status(service, job)
+    shown = job_calls.status(service, job)
     assert (shown["jobId"], shown["status"], shown["certList"]) == (
         job,
         JobStatus.INPROGRESS,
@@ -335,10 +335,10 @@ def test_an_unknown_job_is_unknown_and_a_malformed_id_never_reaches_the_store(
     service: Service, store_reads: list[str]
 ) -> None:
     for asked in (UNKNOWN, "../../etc/passwd", ""):
-        with pytest.raises(jobs.UnknownJob) as read:
-            jobs.status(service, asked)
-        with pytest.raises(jobs.UnknownJob) as destroyed:
-            jobs.request_destroy(service, asked)
+        with pytest.raises(job_calls.UnknownJob) as read:
+            job_calls.status(service, asked)
+        with pytest.raises(job_calls.UnknownJob) as destroyed:
+            job_calls.request_destroy(service, asked)
         assert read.value.args == destroyed.value.args == (asked,)  # it names the job
     assert store_reads == [UNKNOWN, UNKNOWN]
 
@@ -352,30 +352,30 @@ def test_a_damaged_job_is_shown_as_its_damage(service: Service) -> None:
     checkpoint.parent.mkdir(parents=True)
     checkpoint.write_bytes(b"[")
 
-    lost = jobs.status(service, no_record)
+    lost = job_calls.status(service, no_record)
     assert (lost["status"], lost["phase"], lost["jobType"]) == (JobStatus.DAMAGED, None, "")
-    kept = jobs.status(service, no_checkpoint)
+    kept = job_calls.status(service, no_checkpoint)
     assert (kept["status"], kept["phase"], kept["jobType"]) == (
         JobStatus.DAMAGED,
         Phase.WAITING,
         "create",
     )
     assert "its stack checkpoint can't be read" in kept["promptInfo"]
-    listed = {job["jobId"]: job for job in jobs.statuses(service)[0]}
+    listed = {job["jobId"]: job for job in job_calls.statuses(service)[0]}
     assert listed == {no_record: lost, no_checkpoint: kept}
 
 
 def test_jobs_are_listed_newest_first_a_page_at_a_time(service: Service) -> None:
     for n in range(3):
         stored(service, job_id(n), creationDate=f"2026-11-30T00:00:0{n}+00:00")
-    everything, last = jobs.statuses(service)
+    everything, last = job_calls.statuses(service)
     assert [job["jobId"] for job in everything] == [job_id(2), job_id(1), job_id(0)]
     assert last is None
-    first, following = jobs.statuses(service, 2)
+    first, following = job_calls.statuses(service, 2)
     assert [job["jobId"] for job in first] == [job_id(2), job_id(1)]
     assert first == everything[:2]
     assert following is not None
-    rest, last = jobs.statuses(service, 2, following)
+    rest, last = job_calls.statuses(service, 2, following)
     assert [job["jobId"] for job in rest] == [job_id(0)]
     assert last is None
 
@@ -387,7 +387,7 @@ def test_destruction_is_marked_whatever_the_job_is_doing(service: Service) -> No
     job = job_id(1)
     lease = Lease(owner="another instance", expires=9e9)
     running = stored(service, job, phase=Phase.RUNNING, lease=lease, refresh=True)
-    jobs.request_destroy(service, job)
+    job_calls.request_destroy(service, job)
     marked = service.store.get(job)
     assert marked is not None
     assert marked.phase == Phase.DESTROYING
@@ -395,7 +395,7 @@ def test_destruction_is_marked_whatever_the_job_is_doing(service: Service) -> No
     assert marked.model_dump(exclude={"version", "updated"}) == expected.model_dump(
         exclude={"version", "updated"}
     )
-    assert jobs.status(service, job)["status"] == JobStatus.DESTROYING
+    assert job_calls.status(service, job)["status"] == JobStatus.DESTROYING
 
 
 def test_destroying_a_job_whose_record_cant_be_read_stands_a_record_in(service: Service) -> None:
@@ -403,7 +403,7 @@ def test_destroying_a_job_whose_record_cant_be_read_stands_a_record_in(service: 
     stored(service, job, phase=Phase.DONE)
     corrupt(service, job)
     before = datetime.now(UTC)
-    jobs.request_destroy(service, job)
+    job_calls.request_destroy(service, job)
     stand_in = service.store.get(job)
     assert stand_in is not None
     assert (stand_in.jobId, stand_in.jobType, stand_in.job_input) == (job, "", {})
@@ -422,7 +422,7 @@ def test_destroying_a_job_whose_record_cant_be_read_stands_a_record_in(service: 
 
 def test_a_stand_in_keeps_the_creation_date_the_store_still_knows() -> None:
     damage = DamagedJob(UNKNOWN, "record", "unreadable", created="2026-11-01T00:00:00+00:00")
-    assert jobs.stand_in(damage).creationDate == "2026-11-01T00:00:00+00:00"
+    assert job_calls.stand_in(damage).creationDate == "2026-11-01T00:00:00+00:00"
 
 
 def test_a_record_readable_again_before_the_stand_in_is_marked_instead(
@@ -441,7 +441,7 @@ def test_a_record_readable_again_before_the_stand_in_is_marked_instead(
         raise StaleRecord(job)
 
     monkeypatch.setattr(service.store, "salvage", raced)
-    jobs.request_destroy(service, job)
+    job_calls.request_destroy(service, job)
     marked = service.store.get(job)
     assert marked is not None
     assert (marked.phase, marked.jobType, marked.version) == (Phase.DESTROYING, "create", 2)

@@ -11,10 +11,10 @@ import boto3
 import pytest
 
 from provisioning.errors import RequestRejected
-from provisioning.job_spec import resolve_sources
+from provisioning.request.validation import validate
 from provisioning.settings import ConfigurationError, Settings, load
-from provisioning.source_config import cloudfront_client, open_store
-from provisioning.validation import validate
+from provisioning.templates.pinning import resolve_sources
+from provisioning.templates.versions import cloudfront_client, open_store
 
 ORIGIN = {
     "Id": "app",

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from provisioning.dynamodb_job_store import DynamoDBJobStore
-from provisioning.job_store import (
+from provisioning.jobs.dynamodb_store import DynamoDBJobStore
+from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.states import Phase
+from provisioning.jobs.store import (
     BadPageToken,
     JobRecord,
     JobStore,
     StaleRecord,
     change,
 )
-from provisioning.lifecycle import Phase
-from provisioning.local_job_store import LocalJobStore
 
 _ids = itertools.count(1)
 

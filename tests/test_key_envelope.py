@@ -10,7 +10,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from pydantic import SecretStr
 
-from provisioning.key_envelope import seal, unseal
+from provisioning.jobs.sealed_keys import seal, unseal
 from provisioning.settings import Settings
 
 KEY = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"

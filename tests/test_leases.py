@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from pulumi import automation as auto
 
-from provisioning import step
-from provisioning.backend import Backend
-from provisioning.job_store import JobRecord, Lease
-from provisioning.lifecycle import Phase
-from provisioning.local_job_store import LocalJobStore
+from provisioning.engine.state import Backend
+from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.states import Phase
+from provisioning.jobs.store import JobRecord, Lease
 from provisioning.service import Service
 from provisioning.settings import Settings
-from provisioning.step import Renewal, claim, outdated, release
+from provisioning.worker import step
+from provisioning.worker.step import Renewal, claim, outdated, release
 
 JOB = "11111111-2222-4333-8444-555555555555"
 
@@ -147,7 +147,7 @@ def test_a_stack_another_updater_holds_is_waited_for_not_taken_over(
         raise auto.ConcurrentUpdateError("the stack is locked by another update")
 
     monkeypatch.setattr(step, "work", busy)
-    monkeypatch.setattr(step.notifications, "observe", lambda *_: None)
+    monkeypatch.setattr(step.outbox, "observe", lambda *_: None)
     step.run_step(service, JOB, lambda: None)
     after = service.store.get(JOB)
     assert after is not None

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from provisioning.lifecycle import (
+from provisioning.jobs.states import (
     awaits_aws,
     certificate_failed,
     item_ended,

@@ -21,13 +21,14 @@ from typing import Any, NamedTuple
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from provisioning import aws_clients, events, notifications
-from provisioning.backend import Backend
-from provisioning.dynamodb_job_store import DynamoDBJobStore
-from provisioning.events import Event
-from provisioning.job_store import EMITTED, Delivery, JobRecord, JobStore, StaleRecord
-from provisioning.local_job_store import LocalJobStore
-from provisioning.notifications import SIGNATURE, Dispatcher, post, shown, signature, targets
+from provisioning import aws_clients
+from provisioning.engine.state import Backend
+from provisioning.events import catalog, outbox
+from provisioning.events.catalog import Event
+from provisioning.events.outbox import SIGNATURE, Dispatcher, post, shown, signature, targets
+from provisioning.jobs.dynamodb_store import DynamoDBJobStore
+from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.store import EMITTED, Delivery, JobRecord, JobStore, StaleRecord
 from provisioning.service import Service
 from provisioning.settings import ConfigurationError, Settings, load
 
@@ -64,7 +65,7 @@ def job_events(job_id: str) -> list[Event]:
         "distributionStatus": "Deployed",
     }
     status = {"jobId": job_id, "status": "SUCCESS", "promptInfo": "", "items": [item]}
-    return [events.accepted(job_id, "create", 1), *events.from_status(status)]
+    return [catalog.accepted(job_id, "create", 1), *catalog.from_status(status)]
 
 
 class Received(NamedTuple):
@@ -145,9 +146,11 @@ def test_a_delivery_refused_for_good_is_dropped_and_the_next_goes(
     receiver.reply = lambda got: (status if json.loads(got.body)["id"] == posted[0].id else 204, {})
     Dispatcher(service).deliver_due()
     if kept:
-        assert [json.loads(d.body)["id"] for d in outbox(service)] == [e.id for e in posted]
+        assert [json.loads(d.body)["id"] for d in deliveries_waiting(service)] == [
+            e.id for e in posted
+        ]
     else:
-        assert outbox(service) == []
+        assert deliveries_waiting(service) == []
         assert receiver.ids(JOB) == [e.id for e in posted]
 
 
@@ -157,12 +160,12 @@ def failing_for(job_id: str, status: int = 500) -> Reply:
 
 def due_now(service: Service, job_id: str | None = None) -> None:
     """What time passing does: every waiting delivery (of ``job_id``) is due."""
-    for delivery in outbox(service):
+    for delivery in deliveries_waiting(service):
         if job_id is None or delivery.job_id == job_id:
             service.store.put_delivery(delivery.model_copy(update={"next_attempt": 0.0}))
 
 
-def outbox(service: Service) -> list[Delivery]:
+def deliveries_waiting(service: Service) -> list[Delivery]:
     """Every delivery waiting, target by target."""
     return [d for t in targets(service) for d in service.store.deliveries(t, 1000)]
 
@@ -172,7 +175,7 @@ def outbox(service: Service) -> list[Delivery]:
 
 def test_signature_is_hmac_sha256_of_the_exact_body() -> None:
     assert SIGNATURE == "X-SSL-SaaS-Signature"  # what receivers are told to check
-    body = events.accepted(JOB, "create", 1).body()
+    body = catalog.accepted(JOB, "create", 1).body()
     expected = hmac.new(b"s3cret", body.encode(), hashlib.sha256).hexdigest()
     assert signature(b"s3cret", body) == f"sha256={expected}"
     assert signature(b"s3cret", body + " ") != signature(b"s3cret", body)
@@ -202,7 +205,7 @@ def test_webhooks_without_a_secret_refuse_to_start(tmp_path: Path, secret: str |
 
 def test_sns_alone_needs_no_secret(tmp_path: Path) -> None:
     service = Service.start(Settings(state_dir=tmp_path, sns_topic_arn=TOPIC))
-    assert notifications.targets(service) == [notifications.SNS]
+    assert outbox.targets(service) == [outbox.SNS]
 
 
 def test_targets_are_every_webhook_then_sns(tmp_path: Path) -> None:
@@ -213,12 +216,12 @@ def test_targets_are_every_webhook_then_sns(tmp_path: Path) -> None:
         sns_topic_arn=TOPIC,
     )
     service = Service.start(settings)
-    assert notifications.targets(service) == [
+    assert outbox.targets(service) == [
         "https://a.example.com/h",
         "http://b.example.com:8080/h?token=x",
         "sns",
     ]
-    assert notifications.targets(make_service(tmp_path)) == []
+    assert outbox.targets(make_service(tmp_path)) == []
 
 
 @pytest.mark.parametrize(
@@ -280,7 +283,7 @@ def test_one_delivery_per_event_and_target(tmp_path: Path) -> None:
     )
     posted = job_events(JOB)[:2]
     post(service, posted)
-    stored = outbox(service)
+    stored = deliveries_waiting(service)
     assert len(stored) == 3 * len(posted)
     assert {(json.loads(d.body)["id"], d.target) for d in stored} == {
         (e.id, target)
@@ -298,9 +301,9 @@ def test_one_delivery_per_event_and_target(tmp_path: Path) -> None:
 def test_nothing_is_posted_without_a_target(tmp_path: Path) -> None:
     service = make_service(tmp_path)
     post(service, job_events(JOB))
-    assert outbox(service) == []
+    assert deliveries_waiting(service) == []
     post(make_service(tmp_path, sns_topic_arn=TOPIC), [])
-    assert outbox(service) == []
+    assert deliveries_waiting(service) == []
 
 
 def test_posting_the_same_events_again_stores_each_delivery_once(tmp_path: Path) -> None:
@@ -312,7 +315,7 @@ def test_posting_the_same_events_again_stores_each_delivery_once(tmp_path: Path)
     assert [e.id for e in again] == [e.id for e in first]
     assert [e.time for e in again] != [e.time for e in first]
     post(service, again)
-    stored = outbox(service)
+    stored = deliveries_waiting(service)
     assert len(stored) == 2 * len(first)
     assert {d.body for d in stored} == {e.body() for e in first}
 
@@ -331,9 +334,9 @@ def test_fresh_posts_only_events_not_posted_before(tmp_path: Path, receiver: Rec
         {},
     )
     found = job_events(JOB)
-    notifications.fresh(service, JOB, found[:2])
+    outbox.fresh(service, JOB, found[:2])
     assert Dispatcher(service).deliver_due() == 2
-    notifications.fresh(service, JOB, job_events(JOB))  # seen again, by another step
+    outbox.fresh(service, JOB, job_events(JOB))  # seen again, by another step
     assert Dispatcher(service).deliver_due() == len(found) - 2
     assert receiver.ids() == [e.id for e in found]
     emitted = service.store.get_blob(JOB, EMITTED)
@@ -441,7 +444,7 @@ def test_each_jobs_events_arrive_in_order_signed_and_leave_the_outbox(
         assert got.headers["x-ssl-saas-signature"] == f"sha256={expected}"
         assert got.headers[SIGNATURE] == got.headers[SIGNATURE.upper()]
         assert got.headers["content-type"] == "application/json"
-    assert outbox(service) == []
+    assert deliveries_waiting(service) == []
     assert Dispatcher(service).deliver_due() == 0
     assert len(receiver.received) == len(mine) + len(theirs)
 
@@ -451,7 +454,7 @@ def test_any_2xx_is_taken(tmp_path: Path, receiver: Receiver) -> None:
     receiver.reply = lambda _: (200, {})
     post(service, job_events(JOB)[:1])
     assert Dispatcher(service).deliver_due() == 1
-    assert outbox(service) == []
+    assert deliveries_waiting(service) == []
 
 
 def test_a_failure_keeps_the_delivery_and_holds_the_jobs_later_events(
@@ -468,11 +471,11 @@ def test_a_failure_keeps_the_delivery_and_holds_the_jobs_later_events(
     after = time.time()
     assert receiver.ids(JOB) == [mine[0].id]  # tried once; the rest wait behind it
     assert receiver.ids(OTHER) == [e.id for e in theirs]  # another job goes on
-    waiting = outbox(service)
+    waiting = deliveries_waiting(service)
     assert [json.loads(d.body)["id"] for d in waiting] == [e.id for e in mine]
     first, *later = waiting
     assert (first.attempts, first.last_error) == (1, "HTTP 500")
-    retry = notifications.FIRST_RETRY
+    retry = outbox.FIRST_RETRY
     assert before + retry - 0.5 <= first.next_attempt <= after + retry + 0.5
     assert all((d.attempts, d.next_attempt, d.last_error) == (0, 0.0, None) for d in later)
 
@@ -482,7 +485,7 @@ def test_a_failure_keeps_the_delivery_and_holds_the_jobs_later_events(
     due_now(service)  # its retry time has come; the receiver still fails
     before = time.time()
     assert Dispatcher(service).deliver_due() == 0
-    second = outbox(service)[0]
+    second = deliveries_waiting(service)[0]
     assert (second.attempts, second.last_error) == (2, "HTTP 500")
     assert second.next_attempt >= before + 2 * retry - 0.5  # twice as long
     assert receiver.ids(JOB) == [mine[0].id] * 2
@@ -491,7 +494,7 @@ def test_a_failure_keeps_the_delivery_and_holds_the_jobs_later_events(
     due_now(service)
     assert Dispatcher(service).deliver_due() == len(mine)
     assert receiver.ids(JOB) == [mine[0].id] * 3 + [e.id for e in mine[1:]]
-    assert outbox(service) == []
+    assert deliveries_waiting(service) == []
 
 
 def test_an_unreachable_target_is_retried(tmp_path: Path) -> None:
@@ -501,7 +504,7 @@ def test_an_unreachable_target_is_retried(tmp_path: Path) -> None:
     service = make_service(tmp_path, webhook_url=f"http://127.0.0.1:{port}/hooks")
     post(service, job_events(JOB)[:1])
     assert Dispatcher(service).deliver_due() == 0
-    (waiting,) = outbox(service)
+    (waiting,) = deliveries_waiting(service)
     assert waiting.attempts == 1
     assert waiting.last_error is not None and waiting.last_error.startswith("unreachable:")
 
@@ -526,7 +529,9 @@ def test_a_delivery_claimed_by_another_dispatcher_is_not_sent(
     assert Dispatcher(service).deliver_due() == 0
     assert receiver.received == []
     monkeypatch.undo()
-    assert all((d.version, d.attempts) == (1, 1) for d in outbox(service))  # theirs, untouched
+    assert all(
+        (d.version, d.attempts) == (1, 1) for d in deliveries_waiting(service)
+    )  # theirs, untouched
 
 
 def test_two_dispatchers_at_once_send_each_delivery_once(
@@ -553,7 +558,7 @@ def test_two_dispatchers_at_once_send_each_delivery_once(
     assert sum(taken) == len(posted)
     for job in (JOB, OTHER):
         assert receiver.ids(job) == [e.id for e in posted if e.jobId == job]
-    assert outbox(service) == []
+    assert deliveries_waiting(service) == []
 
 
 def test_a_delivery_is_given_up_after_its_last_try(
@@ -562,25 +567,25 @@ def test_a_delivery_is_given_up_after_its_last_try(
     service = make_service(tmp_path, webhook_url=receiver.url)
     receiver.reply = lambda _: (503, {})
     post(service, job_events(JOB)[:2])
-    first = outbox(service)[0]
-    last = notifications.GIVE_UP_AFTER
+    first = deliveries_waiting(service)[0]
+    last = outbox.GIVE_UP_AFTER
     service.store.put_delivery(first.model_copy(update={"attempts": last - 2}))
 
     assert Dispatcher(service).deliver_due() == 0
-    kept = outbox(service)[0]
+    kept = deliveries_waiting(service)[0]
     assert (kept.id, kept.attempts, kept.last_error) == (first.id, last - 1, "HTTP 503")
 
     due_now(service)
-    with caplog.at_level(logging.ERROR, logger="provisioning.notifications"):
+    with caplog.at_level(logging.ERROR, logger="provisioning.events.outbox"):
         assert Dispatcher(service).deliver_due() == 0
-    (left,) = outbox(service)  # only the job's next event
+    (left,) = deliveries_waiting(service)  # only the job's next event
     assert left.id != first.id and left.attempts == 0
     assert f"after {last} tries" in caplog.text
     assert len(receiver.received) == 2
 
     receiver.reply = lambda _: (204, {})  # the next event is no longer held behind it
     assert Dispatcher(service).deliver_due() == 1
-    assert outbox(service) == []
+    assert deliveries_waiting(service) == []
 
 
 def test_shown_leaves_out_credentials_and_query() -> None:
@@ -589,7 +594,7 @@ def test_shown_leaves_out_credentials_and_query() -> None:
     )
     assert shown("http://hooks.example.com/in?sig=abc") == "http://hooks.example.com/in"
     assert shown("https://hooks.example.com") == "https://hooks.example.com"
-    assert shown(notifications.SNS) == "sns"
+    assert shown(outbox.SNS) == "sns"
 
 
 def test_logs_show_no_token_from_the_url(
@@ -599,13 +604,13 @@ def test_logs_show_no_token_from_the_url(
     service = make_service(tmp_path, webhook_url=url)
     receiver.reply = lambda _: (500, {})
     post(service, job_events(JOB)[:1])
-    with caplog.at_level(logging.WARNING, logger="provisioning.notifications"):
+    with caplog.at_level(logging.WARNING, logger="provisioning.events.outbox"):
         Dispatcher(service).deliver_due()
     assert receiver.received[0].path == "/hooks?token=t0p-s3cret"  # sent in full
     assert f"http://127.0.0.1:{receiver.port}/hooks" in caplog.text
     assert "t0p-s3cret" not in caplog.text
     assert SECRET not in caplog.text
-    assert "t0p-s3cret" not in (outbox(service)[0].last_error or "")
+    assert "t0p-s3cret" not in (deliveries_waiting(service)[0].last_error or "")
 
 
 # SNS
@@ -626,7 +631,7 @@ def test_sns_delivers_the_event_body_to_machines(aws: str, tmp_path: Path) -> No
     posted = job_events(JOB)
     post(service, posted)
     assert Dispatcher(service).deliver_due() == len(posted)
-    assert outbox(service) == []
+    assert deliveries_waiting(service) == []
 
     sqs = aws_clients.client("sqs", "us-east-1")
     messages = []
@@ -640,7 +645,7 @@ def test_sns_delivers_the_event_body_to_machines(aws: str, tmp_path: Path) -> No
     by_id = {e.id: e for e in posted}
     for envelope in envelopes:
         found = by_id[json.loads(envelope["Message"])["id"]]
-        assert envelope["Subject"] == events.readable(found)[0]
+        assert envelope["Subject"] == catalog.readable(found)[0]
         assert envelope["MessageAttributes"]["type"]["Value"] == found.type.value
 
 
@@ -648,7 +653,7 @@ def test_an_sns_failure_keeps_the_delivery(aws: str, tmp_path: Path) -> None:
     service = make_service(tmp_path, sns_topic_arn=TOPIC)  # no such topic in moto
     post(service, job_events(JOB)[:2])
     assert Dispatcher(service).deliver_due() == 0
-    first, second = outbox(service)
+    first, second = deliveries_waiting(service)
     assert (first.attempts, first.last_error) == (1, "sns Publish failed: NotFound")
     assert second.attempts == 0
 
@@ -673,7 +678,7 @@ def test_a_dead_targets_backlog_does_not_hold_other_targets(
                 next_attempt=waiting,
                 last_error="HTTP 503",
             )
-            for n in range(notifications.BATCH)
+            for n in range(outbox.BATCH)
         ]
     )
     post(service, job_events(JOB)[:1])
@@ -704,5 +709,5 @@ def test_a_redirect_is_not_taken_for_delivery(tmp_path: Path, receiver: Receiver
     seen = [(r.method, r.path) for r in receiver.received]
     # a redirect is a failed try: the delivery stays for a retry, unsent elsewhere
     assert moved_bodies == [], seen
-    (waiting,) = outbox(service)
+    (waiting,) = deliveries_waiting(service)
     assert waiting.attempts == 1 and waiting.last_error == "HTTP 302"

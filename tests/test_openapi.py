@@ -28,17 +28,19 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from provisioning import api_models, jobs, request_model
-from provisioning.api import EXAMPLE_REQUEST, certificate_summaries, create_app
-from provisioning.api_models import JobRecordOut, SslRequestIn
-from provisioning.job_store import DamagedJob, JobRecord
-from provisioning.lifecycle import Phase
+from provisioning.actions import job_calls
+from provisioning.api import models
+from provisioning.api.app import EXAMPLE_REQUEST, certificate_summaries, create_app
+from provisioning.api.models import JobRecordOut, SslRequestIn
+from provisioning.jobs.published import damaged_status, job_status
+from provisioning.jobs.states import Phase
+from provisioning.jobs.store import DamagedJob, JobRecord
+from provisioning.request import contract
 from provisioning.sandbox.session import create_templates
 from provisioning.service import Service
 from provisioning.settings import Settings
-from provisioning.source_config import LocalStore
-from provisioning.status import damaged_status, job_status
-from provisioning.supervisor import Supervisor
+from provisioning.templates.versions import LocalStore
+from provisioning.worker.supervisor import Supervisor
 
 KEY = "openapi-test-key"
 REQUESTS = Path(__file__).resolve().parents[1] / "requests"
@@ -143,13 +145,13 @@ def test_described_request_has_the_contracts_fields() -> None:
     """The document's request model can't drift from the contract the
     service validates with."""
     pairs = [
-        (SslRequestIn, request_model.SslRequest),
-        (api_models.CnameItemIn, request_model.CnameItem),
-        (api_models.PemItemIn, request_model.PemItem),
-        (api_models.ExistingCfInfoIn, request_model.ExistingCfInfo),
+        (SslRequestIn, contract.SslRequest),
+        (models.CnameItemIn, contract.CnameItem),
+        (models.PemItemIn, contract.PemItem),
+        (models.ExistingCfInfoIn, contract.ExistingCfInfo),
     ]
-    for described, contract in pairs:
-        assert fields(described) == fields(contract), described.__name__
+    for described, validated in pairs:
+        assert fields(described) == fields(validated), described.__name__
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in REQUESTS.glob("*.json")))
@@ -217,14 +219,14 @@ def test_routes_answer_what_the_service_computes(client: TestClient, service: Se
     body = json.dumps(EXAMPLE_REQUEST).encode()
     preview = client.post("/ssl_for_saas/preview", content=body)
     assert preview.status_code == 200
-    assert preview.json() == jobs.preview(service, body)
+    assert preview.json() == job_calls.preview(service, body)
 
     submitted = client.post("/ssl_for_saas", content=(REQUESTS / "create-two.json").read_bytes())
     assert submitted.status_code == 200
     job_id = submitted.json()["body"]
     assert submitted.json() == {"statusCode": 200, "body": job_id}
     record = client.get("/ssl_for_saas/get_ssl_job", params={"jobId": job_id})
-    assert record.json() == json.loads(json.dumps(jobs.status(service, job_id)))
+    assert record.json() == json.loads(json.dumps(job_calls.status(service, job_id)))
     listed = client.get("/ssl_for_saas/list_ssl_jobs")
     assert listed.json() == [record.json()]
     paged = client.get("/ssl_for_saas/list_ssl_jobs", params={"limit": 1})

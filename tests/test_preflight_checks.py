@@ -14,13 +14,15 @@ import boto3
 import pytest
 from pydantic import SecretStr
 
-from provisioning import preflight
+from provisioning.actions import preflight
+from provisioning.actions.admission import accept
 from provisioning.errors import RequestRejected
-from provisioning.job_spec import Source, accept, resolve_sources
+from provisioning.program.spec import Source
+from provisioning.request.validation import ValidRequest, validate
 from provisioning.sandbox import aws_gaps
 from provisioning.settings import Settings
-from provisioning.source_config import cloudfront_client, open_store
-from provisioning.validation import ValidRequest, validate
+from provisioning.templates.pinning import resolve_sources
+from provisioning.templates.versions import cloudfront_client, open_store
 from tests.material import issue, private_ca
 from tests.moto_account import ACCOUNT_SHOWN, CERTIFICATES, DISTRIBUTIONS, certificate, distribution
 

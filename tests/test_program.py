@@ -12,10 +12,10 @@ from typing import Any
 import pulumi
 import pytest
 
-from provisioning import program
-from provisioning.job_inputs import job_inputs, private_keys
-from provisioning.job_spec import JobSpec, Source
-from provisioning.validation import validate, validate_text
+from provisioning.program import resources
+from provisioning.program.inputs import job_inputs, private_keys
+from provisioning.program.spec import JobSpec, Source
+from provisioning.request.validation import validate, validate_text
 
 REQUESTS = Path(__file__).parent.parent / "requests"
 TEMPLATE: dict[str, Any] = {
@@ -141,7 +141,7 @@ def run(job: JobSpec) -> dict[str, Any]:
     original = pulumi.export
     pulumi.export = export
     try:
-        program.run(job)
+        resources.run(job)
     finally:
         pulumi.export = original
     return stack_outputs
@@ -263,7 +263,7 @@ def test_import_makes_certificate_and_distribution_together_with_the_key_secret(
 @pulumi.runtime.test
 async def test_private_key_is_a_secret(mocks: Recorder) -> None:
     job = spec(validate_text((REQUESTS / "import-one-working.json").read_bytes()))
-    cert = program.certificate(job, job.inputs.items[0])
+    cert = resources.certificate(job, job.inputs.items[0])
     assert await cert.private_key.is_secret()
     assert not await cert.certificate_body.is_secret()
 

@@ -20,9 +20,12 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from provisioning import cli, renewal, step
-from provisioning.job_inputs import JobInputs, JobItem, Pin
-from provisioning.job_store import (
+from provisioning import cli
+from provisioning.actions import renewal
+from provisioning.jobs.local_store import RECORD
+from provisioning.jobs.sealed_keys import seal, unseal
+from provisioning.jobs.states import Phase
+from provisioning.jobs.store import (
     INPUTS,
     SEALED_KEYS,
     STACK_CONFIG,
@@ -32,11 +35,10 @@ from provisioning.job_store import (
     change,
     renewal_blob,
 )
-from provisioning.key_envelope import seal, unseal
-from provisioning.lifecycle import Phase
-from provisioning.local_job_store import RECORD
+from provisioning.program.inputs import JobInputs, JobItem, Pin
 from provisioning.service import Service
-from provisioning.supervisor import Supervisor
+from provisioning.worker import step
+from provisioning.worker.supervisor import Supervisor
 from tests.api_fixtures import PASSPHRASE, call, write_outputs
 from tests.material import Issued, issue
 

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from provisioning.source_config import (
+from provisioning.templates.versions import (
     ConfigStore,
     LocalStore,
     S3Store,

@@ -20,14 +20,14 @@ import pytest
 from moto.acm.models import acm_backends
 
 from provisioning import aws_clients
-from provisioning import supervisor as watcher
-from provisioning.backend import Backend, stack_key
-from provisioning.job_store import DamagedJob, JobRecord, Lease
-from provisioning.lifecycle import Phase
-from provisioning.local_job_store import LocalJobStore
+from provisioning.engine.state import Backend, stack_key
+from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.states import Phase
+from provisioning.jobs.store import DamagedJob, JobRecord, Lease
 from provisioning.service import Service
 from provisioning.settings import Settings
-from provisioning.supervisor import Supervisor, logged, news_from_aws
+from provisioning.worker import supervisor as watcher
+from provisioning.worker.supervisor import Supervisor, logged, news_from_aws
 
 ACCOUNT = "123456789012"
 JOB = "11111111-2222-4333-8444-555555555555"
@@ -274,7 +274,7 @@ def test_a_damaged_job_is_skipped_said_once_and_forgotten_once_deleted(
     stored(service, OTHER)
     corrupt(service, JOB)
     supervisor = Supervisor(service)
-    with caplog.at_level(logging.WARNING, logger="provisioning.supervisor"):
+    with caplog.at_level(logging.WARNING, logger="provisioning.worker.supervisor"):
         supervisor.tick()
         supervisor.tick()
         supervisor.tick(only=OTHER)
@@ -354,7 +354,7 @@ def test_aws_out_of_reach_while_watching_is_one_line(
 def test_logged_names_an_aws_failure_and_gives_anything_else_its_traceback(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="provisioning.supervisor"):
+    with caplog.at_level(logging.INFO, logger="provisioning.worker.supervisor"):
         logged(THROTTLED, "job %s: %s went wrong", "j", "x")
         logged(KeyError("k"), "job %s: %s went wrong", "j", "y")
     aws, other = caplog.records
@@ -377,7 +377,7 @@ def test_a_launched_job_runs_as_a_step_process_of_its_own_session(
     monkeypatch.setenv("UNRELATED_VARIABLE", "kept")
     Supervisor(service).launch(JOB)
     [step] = steps
-    assert step.args == [sys.executable, "-m", "provisioning.step", JOB]
+    assert step.args == [sys.executable, "-m", "provisioning.worker.step", JOB]
     env = step.options["env"]
     assert env["UNRELATED_VARIABLE"] == "kept" and env["PATH"] == os.environ["PATH"]
     assert env["SSL_SAAS_WORKERS"] == "2"

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from provisioning.errors import RequestRejected
-from provisioning.request_reading import read_request_json
-from provisioning.validation import validate, validate_text
+from provisioning.request.reading import read_request_json
+from provisioning.request.validation import validate, validate_text
 
 REQUESTS = Path(__file__).parent.parent / "requests"
 PUBLISHED_CREATE = ["create-one-with-version.json", "create-one.json", "create-two.json"]

@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from provisioning.pulumi_cli import matching_binary, sdk_version
 from provisioning.sandbox.moto_server import FAKE_CREDENTIALS, moto_server
+from provisioning.sandbox.pulumi_cli import matching_binary, sdk_version
 
 REGION = "us-east-1"
 # Sandbox state is throwaway, but the engine refuses to run without one.

@@ -21,7 +21,7 @@ from moto.cloudfront.models import cloudfront_backends
 
 from provisioning.sandbox.environment import sandbox
 from provisioning.sandbox.moto_server import FAKE_CREDENTIALS
-from provisioning.source_config import ConfigStore, LocalStore, S3Store, save_current
+from provisioning.templates.versions import ConfigStore, LocalStore, S3Store, save_current
 
 # The published examples clone these; moto picks its own ids, so the
 # sandbox's templates are renamed to them inside moto.

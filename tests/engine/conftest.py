@@ -13,13 +13,13 @@ import moto.settings
 import pytest
 from pydantic import SecretStr
 
-from provisioning.pulumi_cli import matching_binary, sdk_version
 from provisioning.sandbox.environment import PASSPHRASE, SandboxEnv, sandbox
 from provisioning.sandbox.moto_server import reset
+from provisioning.sandbox.pulumi_cli import matching_binary, sdk_version
 from provisioning.sandbox.session import create_templates
 from provisioning.service import Service
 from provisioning.settings import Settings
-from provisioning.source_config import LocalStore
+from provisioning.templates.versions import LocalStore
 from tests.engine.jobs_helpers import API_KEY
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import boto3
 
-from provisioning import jobs
+from provisioning.actions import job_calls
 from provisioning.sandbox.moto_server import FAKE_CREDENTIALS
-from provisioning.supervisor import Supervisor
+from provisioning.worker.supervisor import Supervisor
 
 REPO = Path(__file__).resolve().parents[2]
 REQUESTS = REPO / "requests"
@@ -45,13 +45,13 @@ def drive(job_id: str, supervisor: Supervisor, want: str, timeout: float = 180) 
     deadline = time.time() + timeout
     while time.time() < deadline:
         supervisor.tick()
-        job = jobs.status(supervisor.service, job_id)
+        job = job_calls.status(supervisor.service, job_id)
         if job["status"] == want and not supervisor.busy(job_id):
             return job
         assert job["status"] != "FAILED", job["promptInfo"]
         time.sleep(0.5)
     raise AssertionError(
-        f"job {job_id} did not reach {want}: {jobs.status(supervisor.service, job_id)}"
+        f"job {job_id} did not reach {want}: {job_calls.status(supervisor.service, job_id)}"
     )
 
 

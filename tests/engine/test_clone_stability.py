@@ -7,7 +7,7 @@ The sandbox provider reads a distribution back as Terraform's Read does
 on Read shows as an update here, as it would against AWS, where each
 refresh-and-update after Deployed would put the clone back in progress and
 the job would never settle. The stacks are driven directly, with the job's
-program (``provisioning.program.run``) inline.
+program (``provisioning.program.resources.run``) inline.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import pytest
 from pulumi import automation as auto
 from pydantic import SecretStr
 
-from provisioning import program
-from provisioning.distribution_translation import Translation, translate
-from provisioning.job_inputs import JobInputs, JobItem, Pin
-from provisioning.job_spec import JobSpec, Source
+from provisioning.program import resources
+from provisioning.program.inputs import JobInputs, JobItem, Pin
+from provisioning.program.spec import JobSpec, Source
+from provisioning.program.translation import Translation, translate
 from provisioning.sandbox.environment import SandboxEnv
 from provisioning.sandbox.moto_server import FAKE_CREDENTIALS
 from provisioning.sandbox.session import EXAMPLE_TEMPLATE_IDS, template_config
@@ -97,7 +97,7 @@ def job_stack(env: SandboxEnv, job: JobSpec) -> auto.Stack:
     stack = auto.create_or_select_stack(
         stack_name=job.job_id,
         project_name=PROJECT,
-        program=lambda: program.run(job),
+        program=lambda: resources.run(job),
         opts=auto.LocalWorkspaceOptions(
             pulumi_command=auto.PulumiCommand(root=str(env.cli.parent.parent)),
             env_vars=env.env,
@@ -170,7 +170,7 @@ def test_clone_still_carrying_a_disabled_shield_is_updated_after_refresh(
         ]
         return Translation(args={**found.args, "origins": origins}, warnings=found.warnings)
 
-    monkeypatch.setattr(program, "translate", with_disabled_shields)
+    monkeypatch.setattr(resources, "translate", with_disabled_shields)
     stack, _ = deployed_clone(engine, template(engine, SANDBOX_TEMPLATE))
 
     stack.refresh()

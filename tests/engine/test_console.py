@@ -29,11 +29,11 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
-from provisioning import jobs
-from provisioning.api import create_app
+from provisioning.actions import job_calls
+from provisioning.api.app import create_app
 from provisioning.sandbox.moto_server import free_port
 from provisioning.service import Service
-from provisioning.supervisor import Supervisor
+from provisioning.worker.supervisor import Supervisor
 from tests.engine.jobs_helpers import API_KEY, REQUESTS, TEMPLATE, aws
 from tests.material import issue
 
@@ -313,7 +313,7 @@ def test_a_job_from_the_form_to_success_then_deleted(
     )
     bars = browser.find_elements(By.CSS_SELECTOR, "#stages progress")
     assert [(b.get_attribute("value"), b.get_attribute("max")) for b in bars] == [("2", "2")] * 3
-    job = jobs.status(service, job_id)
+    job = job_calls.status(service, job_id)
     deployed = {i["distributionId"] for i in job["items"]}
     table = browser.find_element(By.ID, "items").text
     assert all(dist in table for dist in deployed)
@@ -379,14 +379,14 @@ def test_a_job_from_the_form_to_success_then_deleted(
         browser,
         lambda b: visible(b, "#empty") and b.find_element(By.ID, "empty").text == "No jobs yet.",
     )
-    assert job_id not in json.dumps(jobs.statuses(service)[0])
+    assert job_id not in json.dumps(job_calls.statuses(service)[0])
 
 
 def test_an_imported_certificate_renewed_from_the_job_page(
     working: str, browser: WebDriver, service: Service, shoot: Callable[[str], Path]
 ) -> None:
     body = (REQUESTS / "import-one-working.json").read_bytes()
-    job_id = jobs.submit(service, body, lambda _: None)
+    job_id = job_calls.submit(service, body, lambda _: None)
     browser.get(f"{working}/console/")
     wait(browser, lambda b: path_of(b) == "/console/sign-in")
     sign_in(browser, API_KEY)
@@ -397,7 +397,7 @@ def test_an_imported_certificate_renewed_from_the_job_page(
         lambda b: b.find_element(By.CSS_SELECTOR, "#job-status .badge").text == "SUCCESS",
         timeout=240,
     )
-    [item] = jobs.status(service, job_id)["items"]
+    [item] = job_calls.status(service, job_id)["items"]
     fresh = issue(item["names"])
     stranger = issue(["elsewhere.example.com"])
 
@@ -437,7 +437,7 @@ def test_an_imported_certificate_renewed_from_the_job_page(
         lambda b: b.find_element(By.CSS_SELECTOR, "#job-status .badge").text == "SUCCESS",
         timeout=120,
     )
-    [after] = jobs.status(service, job_id)["items"]
+    [after] = job_calls.status(service, job_id)["items"]
     assert (after["certificateArn"], after["distributionId"]) == (
         item["certificateArn"],
         item["distributionId"],

@@ -19,13 +19,13 @@ from typing import Any
 import httpx
 import pytest
 
-from provisioning import jobs
-from provisioning.api import create_app
-from provisioning.backend import stack_key
-from provisioning.job_store import SEALED_KEYS, STACK_CONFIG
+from provisioning.actions import job_calls
+from provisioning.api.app import create_app
+from provisioning.engine.state import stack_key
+from provisioning.jobs.store import SEALED_KEYS, STACK_CONFIG
 from provisioning.sandbox.moto_server import free_port
 from provisioning.service import Service
-from provisioning.supervisor import Supervisor
+from provisioning.worker.supervisor import Supervisor
 from tests.engine.jobs_helpers import API_KEY, TEMPLATE, aws, drive
 from tests.material import issue
 
@@ -60,7 +60,7 @@ def imported(name: str) -> bytes:
 
 def destroyed(service: Service, supervisor: Supervisor, job_id: str, timeout: float = 180) -> None:
     """Deleted as the API deletes: marked, then handed to a step."""
-    jobs.request_destroy(service, job_id)
+    job_calls.request_destroy(service, job_id)
     supervisor.launch(job_id)
     deadline = time.time() + timeout
     while service.store.get(job_id) is not None:
@@ -86,26 +86,26 @@ def test_damage_stays_with_its_job_and_is_deleted_like_any_job(
 ) -> None:
     supervisor = Supervisor(service)
     # A job waiting on ACM after its first step, whose checkpoint is then cut short.
-    truncated = jobs.submit(service, created("cut.example.com"), supervisor.launch)
+    truncated = job_calls.submit(service, created("cut.example.com"), supervisor.launch)
     supervisor.stop()
     stack = Path(service.backend.root) / stack_key(truncated)
     stack.write_bytes(stack.read_bytes()[: stack.stat().st_size // 2])
     # A job whose record is garbled before any step ran.
-    garbled = jobs.submit(service, imported("garbled.example.com"), lambda _: None)
+    garbled = job_calls.submit(service, imported("garbled.example.com"), lambda _: None)
     record = service.settings.root / "jobs" / garbled / "record.json"
     record.write_bytes(record.read_bytes()[:40])
 
-    with caplog.at_level(logging.WARNING, logger="provisioning.supervisor"):
-        healthy = jobs.submit(service, imported("fine.example.com"), supervisor.launch)
+    with caplog.at_level(logging.WARNING, logger="provisioning.worker.supervisor"):
+        healthy = job_calls.submit(service, imported("fine.example.com"), supervisor.launch)
         drive(healthy, supervisor, "SUCCESS")
     skipped = [r.getMessage() for r in caplog.records if "skipping job" in r.getMessage()]
     assert sorted(line.split()[2] for line in skipped) == sorted([truncated, garbled])
 
-    listed = {job["jobId"]: job for job in jobs.statuses(service)[0]}
+    listed = {job["jobId"]: job for job in job_calls.statuses(service)[0]}
     assert listed.keys() == {truncated, garbled, healthy}
     assert listed[healthy]["status"] == "SUCCESS"
     for job_id in (truncated, garbled):
-        assert listed[job_id] == jobs.status(service, job_id)
+        assert listed[job_id] == job_calls.status(service, job_id)
         assert listed[job_id]["status"] == "DAMAGED"
         assert f"DELETE /ssl_for_saas/jobs/{job_id}" in listed[job_id]["promptInfo"]
     assert "its record can't be read" in listed[garbled]["promptInfo"]
@@ -115,10 +115,10 @@ def test_damage_stays_with_its_job_and_is_deleted_like_any_job(
     for job_id in (truncated, garbled):
         destroyed(service, supervisor, job_id)
         assert files_naming(service.settings.root, job_id.encode()) == []
-    assert [job["jobId"] for job in jobs.statuses(service)[0]] == [healthy]
-    assert jobs.status(service, healthy)["status"] == "SUCCESS"
+    assert [job["jobId"] for job in job_calls.statuses(service)[0]] == [healthy]
+    assert job_calls.status(service, healthy)["status"] == "SUCCESS"
     # Deleting a damaged job released its names like any other's.
-    again = jobs.submit(service, imported("garbled.example.com"), supervisor.launch)
+    again = job_calls.submit(service, imported("garbled.example.com"), supervisor.launch)
     drive(again, supervisor, "SUCCESS")
 
 
@@ -156,12 +156,12 @@ def test_a_job_whose_checks_fail_says_why_and_recovers(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     supervisor = Supervisor(service)
-    job_id = jobs.submit(service, created("outage.example.com"), supervisor.launch)
+    job_id = job_calls.submit(service, created("outage.example.com"), supervisor.launch)
     supervisor.stop()  # its first step made the certificate: it waits on ACM
     moto = os.environ["AWS_ENDPOINT_URL"]
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     supervisor.tick()
-    job = jobs.status(service, job_id)
+    job = job_calls.status(service, job_id)
     reason = "acm DescribeCertificate failed: the endpoint could not be reached"
     assert job["status"] == "INPROGRESS"
     assert f"checking with AWS failed: {reason}; trying again at " in job["promptInfo"]
@@ -180,7 +180,7 @@ def ciphertexts(text: bytes) -> set[bytes]:
 
 def test_a_deleted_import_job_leaves_nothing_naming_it_or_its_keys(service: Service) -> None:
     supervisor = Supervisor(service)
-    job_id = jobs.submit(service, imported("gone.example.com"), lambda _: None)
+    job_id = job_calls.submit(service, imported("gone.example.com"), lambda _: None)
     sealed: dict[str, Any] = json.loads(service.store.get_blob(job_id, SEALED_KEYS) or b"")
     supervisor.launch(job_id)
     drive(job_id, supervisor, "SUCCESS")

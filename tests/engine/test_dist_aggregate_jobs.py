@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from provisioning import jobs
+from provisioning.actions import job_calls
 from provisioning.sandbox.session import EXAMPLE_TEMPLATE_IDS
 from provisioning.service import Service
-from provisioning.supervisor import Supervisor
+from provisioning.worker.supervisor import Supervisor
 from tests.engine.jobs_helpers import TEMPLATE, aws, drive
 
 pytestmark = pytest.mark.engine
@@ -28,7 +28,7 @@ def test_a_wildcard_request_with_dist_aggregate_makes_one_certificate(service: S
         ],
     }
     supervisor = Supervisor(service)
-    job_id = jobs.submit(service, json.dumps(request).encode(), supervisor.launch)
+    job_id = job_calls.submit(service, json.dumps(request).encode(), supervisor.launch)
     job = drive(job_id, supervisor, "SUCCESS")
 
     certificates = aws("acm").list_certificates()["CertificateSummaryList"]

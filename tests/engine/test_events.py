@@ -19,12 +19,12 @@ import pytest
 from moto.acm.models import acm_backends
 from pydantic import SecretStr
 
-from provisioning import jobs
-from provisioning.notifications import SIGNATURE, Dispatcher
+from provisioning.actions import job_calls
+from provisioning.events.outbox import SIGNATURE, Dispatcher
 from provisioning.sandbox.session import ACCOUNT
 from provisioning.service import Service
 from provisioning.settings import Settings
-from provisioning.supervisor import Supervisor
+from provisioning.worker.supervisor import Supervisor
 from tests.engine.jobs_helpers import REQUESTS, aws
 
 pytestmark = pytest.mark.engine
@@ -95,7 +95,7 @@ def run(service: Service, job_id: str, until: Any, timeout: float = 180) -> dict
         supervisor.tick()
         dispatcher.deliver_due()
         gone = service.store.get(job_id) is None
-        job = {} if gone else jobs.status(service, job_id)
+        job = {} if gone else job_calls.status(service, job_id)
         if (gone if until is None else until(job)) and not supervisor.busy(job_id):
             dispatcher.deliver_due()
             return job
@@ -107,7 +107,7 @@ def test_a_create_job_s_events_arrive_signed_and_in_order(
     settings: Settings, receiver: Receiver
 ) -> None:
     service = with_webhook(settings, receiver.url)
-    job_id = jobs.submit(service, (REQUESTS / "create-one.json").read_bytes(), lambda _: None)
+    job_id = job_calls.submit(service, (REQUESTS / "create-one.json").read_bytes(), lambda _: None)
     job = run(service, job_id, lambda j: j["status"] == "SUCCESS")
     [item] = job["items"]
     assert item["distributionStatus"] == "Deployed"
@@ -128,7 +128,7 @@ def test_a_create_job_s_events_arrive_signed_and_in_order(
     assert received[3]["data"]["distributionId"] == item["distributionId"]
     assert all(set(e) == {"id", "type", "time", "jobId", "data"} for e in received)
 
-    jobs.request_destroy(service, job_id)
+    job_calls.request_destroy(service, job_id)
     run(service, job_id, None)
     assert receiver.events()[-1]["type"] == "job.destroyed"
     assert not service.store.deliveries(receiver.url, 10)
@@ -139,7 +139,7 @@ def test_a_failed_item_is_an_event_with_its_reason(
 ) -> None:
     monkeypatch.setattr(moto.settings, "ACM_VALIDATION_WAIT", 3600)  # nothing issued by itself
     service = with_webhook(settings, receiver.url)
-    job_id = jobs.submit(service, (REQUESTS / "create-two.json").read_bytes(), lambda _: None)
+    job_id = job_calls.submit(service, (REQUESTS / "create-two.json").read_bytes(), lambda _: None)
     job = run(service, job_id, lambda j: len(j["certList"]) == 2)
     doomed = job["items"][1]
     acm_backends[ACCOUNT]["us-east-1"]._certificates[
@@ -163,7 +163,7 @@ def test_deliveries_wait_for_a_dead_endpoint_and_resume_after_a_restart(
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/hooks"
     service = with_webhook(settings, url)
-    job_id = jobs.submit(service, (REQUESTS / "create-one.json").read_bytes(), lambda _: None)
+    job_id = job_calls.submit(service, (REQUESTS / "create-one.json").read_bytes(), lambda _: None)
     started = time.time()
     run(service, job_id, lambda j: j["status"] == "SUCCESS")
     assert time.time() - started < 120, "a dead endpoint must not hold the job up"
@@ -200,7 +200,7 @@ def test_events_reach_an_sqs_queue_subscribed_to_the_sns_topic(settings: Setting
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
     service = Service.start(settings.model_copy(update={"sns_topic_arn": topic}))
-    job_id = jobs.submit(
+    job_id = job_calls.submit(
         service, (REQUESTS / "import-one-working.json").read_bytes(), lambda _: None
     )
     run(service, job_id, lambda j: j["status"] == "SUCCESS")

@@ -30,13 +30,13 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from provisioning.backend import Backend, stack_resources
-from provisioning.program import JOB_TAG
+from provisioning.engine.state import Backend, stack_resources
+from provisioning.program.resources import JOB_TAG
 from provisioning.sandbox.environment import PASSPHRASE, SandboxEnv
 from provisioning.sandbox.moto_server import FAKE_CREDENTIALS, free_port
 from provisioning.sandbox.session import EXAMPLE_TEMPLATE_IDS, moto_client
 from provisioning.settings import Settings
-from provisioning.source_config import S3Store, save_current
+from provisioning.templates.versions import S3Store, save_current
 from tests.engine.jobs_helpers import API_KEY, REPO, TEMPLATE
 from tests.material import issue
 

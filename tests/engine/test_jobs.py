@@ -22,14 +22,15 @@ import pytest
 import uvicorn
 from pydantic import SecretStr
 
-from provisioning import jobs, stacks
-from provisioning.api import create_app
-from provisioning.backend import lock_prefix, stack_outputs
-from provisioning.job_store import INPUTS, SEALED_KEYS, STACK_CONFIG, JobRecord, Lease
-from provisioning.lifecycle import Phase
+from provisioning.actions import job_calls
+from provisioning.api.app import create_app
+from provisioning.engine import stacks
+from provisioning.engine.state import lock_prefix, stack_outputs
+from provisioning.jobs.states import Phase
+from provisioning.jobs.store import INPUTS, SEALED_KEYS, STACK_CONFIG, JobRecord, Lease
 from provisioning.sandbox.moto_server import free_port
 from provisioning.service import Service
-from provisioning.supervisor import Supervisor
+from provisioning.worker.supervisor import Supervisor
 from tests.engine.jobs_helpers import API_KEY, REPO, REQUESTS, TEMPLATE, aws, comparable, drive
 from tests.material import issue
 
@@ -207,7 +208,7 @@ def test_api_refuses_with_json_errors(api: str, service: Service) -> None:
 def test_import_job_clones_the_template_and_keeps_the_key_secret(service: Service) -> None:
     supervisor = Supervisor(service)
     request = (REQUESTS / "import-two-working.json").read_bytes()
-    job_id = jobs.submit(service, request, supervisor.launch)
+    job_id = job_calls.submit(service, request, supervisor.launch)
     job = drive(job_id, supervisor, "SUCCESS")
     assert job["certValidationStageStatus"] == "SUCCESS"
     template = aws("cloudfront").get_distribution_config(Id="E1DACGTRXKKWCH")["DistributionConfig"]
@@ -231,9 +232,11 @@ def test_import_job_clones_the_template_and_keeps_the_key_secret(service: Servic
 
 def test_create_job_waits_for_issue_per_item(service: Service) -> None:
     supervisor = Supervisor(service)
-    job_id = jobs.submit(service, (REQUESTS / "create-two.json").read_bytes(), supervisor.launch)
+    job_id = job_calls.submit(
+        service, (REQUESTS / "create-two.json").read_bytes(), supervisor.launch
+    )
     supervisor.stop()
-    first = jobs.status(service, job_id)
+    first = job_calls.status(service, job_id)
     assert first["certCreateStageStatus"] == "SUCCESS"
     assert first["certValidationStageStatus"] == "INPROGRESS"
     assert first["distStageStatus"] == "NOTSTART"
@@ -275,7 +278,7 @@ def test_project_pulumi_up_matches_the_automation_api(service: Service, tmp_path
 
     supervisor = Supervisor(service)
     job = drive(
-        jobs.submit(service, request.read_bytes(), supervisor.launch), supervisor, "SUCCESS"
+        job_calls.submit(service, request.read_bytes(), supervisor.launch), supervisor, "SUCCESS"
     )
 
     for (cert_a, a), theirs in zip(by_hand, job["items"], strict=True):
@@ -330,7 +333,7 @@ def test_twenty_concurrent_submissions_all_finish(
 def test_killed_step_is_taken_over_once_its_lease_lapses(service: Service) -> None:
     supervisor = Supervisor(service)
     body = (REQUESTS / "import-two-working.json").read_bytes()
-    job_id = jobs.submit(service, body, supervisor.launch)
+    job_id = job_calls.submit(service, body, supervisor.launch)
     process = supervisor.running[job_id]
     deadline = time.time() + 120
     locks = lock_prefix(job_id)

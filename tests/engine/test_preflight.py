@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioning import jobs
+from provisioning.actions import job_calls
 from provisioning.errors import RequestRejected
 from provisioning.sandbox import aws_gaps
 from provisioning.service import Service
@@ -40,9 +40,9 @@ def versions(settings: Settings) -> int:
 
 def refusal(service: Service, body: bytes) -> dict[str, str]:
     with pytest.raises(RequestRejected) as refused:
-        jobs.submit(service, body, lambda _: None)
+        job_calls.submit(service, body, lambda _: None)
     with pytest.raises(RequestRejected) as previewed:
-        jobs.preview(service, body)
+        job_calls.preview(service, body)
     found = {p.location: p.message for p in refused.value.problems}
     assert found == {p.location: p.message for p in previewed.value.problems}
     return found
@@ -90,5 +90,5 @@ def test_within_the_quotas_and_free_names_a_job_is_made(
     serving("unrelated.example.org")
     existing = len(aws("cloudfront").list_distributions()["DistributionList"]["Items"])
     monkeypatch.setitem(aws_gaps.APPLIED, ("cloudfront", "L-24B04930"), float(existing + 2))
-    job_id = jobs.submit(service, (REQUESTS / "create-two.json").read_bytes(), lambda _: None)
+    job_id = job_calls.submit(service, (REQUESTS / "create-two.json").read_bytes(), lambda _: None)
     assert service.store.get(job_id) is not None

@@ -15,13 +15,13 @@ import pytest
 from moto.acm.models import acm_backends
 from moto.cloudfront.models import cloudfront_backends
 
-from provisioning import jobs
-from provisioning.backend import stack_resources
-from provisioning.lifecycle import Phase
-from provisioning.program import JOB_TAG
+from provisioning.actions import job_calls
+from provisioning.engine.state import stack_resources
+from provisioning.jobs.states import Phase
+from provisioning.program.resources import JOB_TAG
 from provisioning.sandbox.session import ACCOUNT
 from provisioning.service import Service
-from provisioning.supervisor import Supervisor
+from provisioning.worker.supervisor import Supervisor
 from tests.engine.jobs_helpers import REQUESTS, drive
 
 pytestmark = pytest.mark.engine
@@ -72,10 +72,10 @@ def test_a_step_killed_while_creating_ends_with_exactly_one_of_each(
     body = (REQUESTS / "import-one-working.json").read_bytes()
     for _ in range(5):  # unless the update ended first
         supervisor = Supervisor(service)
-        job_id = jobs.submit(service, body, supervisor.launch)
+        job_id = job_calls.submit(service, body, supervisor.launch)
         if kill_once_made(service, supervisor, job_id, made):
             break
-        jobs.request_destroy(service, job_id)
+        job_calls.request_destroy(service, job_id)
         destroyed(service, job_id)
     else:
         pytest.fail("the kill never landed before the engine recorded the resource")
@@ -90,7 +90,7 @@ def test_a_step_killed_while_creating_ends_with_exactly_one_of_each(
     assert recorded[DISTRIBUTION] == item["distributionId"]
     assert recorded[CERTIFICATE] == item["certificateArn"]
 
-    jobs.request_destroy(service, job_id)
+    job_calls.request_destroy(service, job_id)
     destroyed(service, job_id)
     assert distributions(job_id) == certificates(job_id) == []
 

@@ -11,14 +11,14 @@ import moto
 import pytest
 from moto.acm.models import acm_backends
 
-from provisioning import jobs, renewal, retry
-from provisioning.backend import stack_resources
+from provisioning.actions import job_calls, renewal, retry
+from provisioning.engine.state import stack_resources
 from provisioning.errors import RequestRejected
-from provisioning.lifecycle import Phase
-from provisioning.program import DISTRIBUTION_TYPE
+from provisioning.jobs.states import Phase
+from provisioning.program.resources import DISTRIBUTION_TYPE
 from provisioning.sandbox.session import ACCOUNT
 from provisioning.service import Service
-from provisioning.supervisor import Supervisor
+from provisioning.worker.supervisor import Supervisor
 from tests.engine.jobs_helpers import REQUESTS, aws, drive
 from tests.material import issue
 
@@ -30,11 +30,11 @@ def until(service: Service, job_id: str, done: Any, timeout: float = 180) -> dic
     deadline = time.time() + timeout
     while time.time() < deadline:
         supervisor.tick()
-        job = jobs.status(service, job_id)
+        job = job_calls.status(service, job_id)
         if done(job) and not supervisor.busy(job_id):
             return job
         time.sleep(0.5)
-    raise AssertionError(f"job {job_id}: {jobs.status(service, job_id)}")
+    raise AssertionError(f"job {job_id}: {job_calls.status(service, job_id)}")
 
 
 def distributions(service: Service, job_id: str) -> set[str]:
@@ -48,7 +48,7 @@ def test_a_timed_out_item_retried_reaches_success_without_touching_the_others(
 ) -> None:
     monkeypatch.setattr(moto.settings, "ACM_VALIDATION_WAIT", 3600)  # issued only by hand here
     certificates = acm_backends[ACCOUNT]["us-east-1"]._certificates
-    job_id = jobs.submit(service, (REQUESTS / "create-two.json").read_bytes(), lambda _: None)
+    job_id = job_calls.submit(service, (REQUESTS / "create-two.json").read_bytes(), lambda _: None)
     job = until(service, job_id, lambda j: len(j["certList"]) == 2)
     kept, doomed = job["items"]
     certificates[kept["certificateArn"]].status = "ISSUED"
@@ -78,7 +78,7 @@ def test_a_timed_out_item_retried_reaches_success_without_touching_the_others(
     tagged = [a for a, c in certificates.items() if c.tags.get("ssl-saas:job") == job_id]
     assert sorted(tagged) == sorted(job["certList"])
 
-    with pytest.raises(jobs.JobConflict, match="nothing"):
+    with pytest.raises(job_calls.JobConflict, match="nothing"):
         retry.retry(service, job_id, lambda _: None)
 
 
@@ -86,7 +86,7 @@ def test_an_imported_certificate_renewed_keeps_its_arn_and_its_distribution(
     service: Service,
 ) -> None:
     body = json.loads((REQUESTS / "import-one-working.json").read_text())
-    job_id = jobs.submit(service, json.dumps(body).encode(), lambda _: None)
+    job_id = job_calls.submit(service, json.dumps(body).encode(), lambda _: None)
     [item] = drive(job_id, Supervisor(service), "SUCCESS")["items"]
     acm = aws("acm")
     serial_before = acm.describe_certificate(CertificateArn=item["certificateArn"])["Certificate"][

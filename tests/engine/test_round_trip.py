@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from provisioning import jobs
-from provisioning.backend import stack_resources
+from provisioning.actions import job_calls
+from provisioning.engine.state import stack_resources
 from provisioning.sandbox.provider.distribution_wire import to_api
 from provisioning.service import Service
-from provisioning.source_config import open_store
-from provisioning.supervisor import Supervisor
+from provisioning.templates.versions import open_store
+from provisioning.worker.supervisor import Supervisor
 from tests.distribution_configs import FULL
 from tests.engine.jobs_helpers import TEMPLATE, aws, comparable, drive
 
@@ -77,7 +77,7 @@ def test_clone_of_every_field_differs_from_its_template_only_by_the_overrides(
     )
     version = open_store(service.settings.config_store_url).save(TEMPLATE, source)
     supervisor = Supervisor(service)
-    job_id = jobs.submit(service, json.dumps(request(version)).encode(), supervisor.launch)
+    job_id = job_calls.submit(service, json.dumps(request(version)).encode(), supervisor.launch)
     job = drive(job_id, supervisor, "SUCCESS")
     [item] = job["items"]
     assert (item["sourceDistributionId"], item["configVersion"]) == (TEMPLATE, version)

@@ -32,7 +32,7 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from provisioning import aws_clients
-from provisioning.job_store import (
+from provisioning.jobs.store import (
     IDEMPOTENCY_SECONDS,
     NAMES,
     BadPageToken,

@@ -10,11 +10,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from provisioning.aws_clients import CERTIFICATE_REGION
-from provisioning.distribution_translation import translate
-from provisioning.job_inputs import JobItem
-from provisioning.job_spec import JobSpec, Source
-from provisioning.settings import TLS_POLICIES
+from provisioning.program.inputs import JobItem
+from provisioning.program.spec import JobSpec, Source
+from provisioning.program.translation import translate
+from provisioning.settings import CERTIFICATE_REGION, TLS_POLICIES
 
 CERTIFICATE_TYPE = "aws:acm/certificate:Certificate"
 DISTRIBUTION_TYPE = "aws:cloudfront/distribution:Distribution"

@@ -23,9 +23,9 @@ from typing import Any
 from pulumi import automation as auto
 from pydantic import SecretStr
 
-from provisioning import program
-from provisioning.job_spec import JobSpec
-from provisioning.job_store import STACK_CONFIG, JobStore
+from provisioning.jobs.store import STACK_CONFIG, JobStore
+from provisioning.program import resources
+from provisioning.program.spec import JobSpec
 from provisioning.settings import PROJECT, Settings
 
 KEYS = "keys"  # stack config: the imported items' private keys, one Pulumi secret
@@ -159,7 +159,7 @@ def update(
     rates, with the SDK's retries absorbing bursts."""
     stack = auto.Stack.select(spec.job_id, ws)
     return stack.up(
-        program=lambda: program.run(spec),
+        program=lambda: resources.run(spec),
         refresh=refresh,
         parallel=settings.parallelism,
         show_secrets=False,  # the summary would hold every decrypted key; unused

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from provisioning.lifecycle import OPEN_PHASES, Phase
+from provisioning.jobs.states import OPEN_PHASES, Phase
 
 INPUTS = "inputs"  # JobInputs as JSON
 STACK_CONFIG = "stack-config"  # the job's Pulumi.<jobId>.yaml: ciphertext only

@@ -27,11 +27,11 @@ from pulumi import automation as auto
 from pulumi.automation._stack import ImportResource
 
 from provisioning import aws_clients
-from provisioning.aws_clients import CERTIFICATE_REGION
-from provisioning.lifecycle import CertificateStatus
-from provisioning.program import CERTIFICATE_TYPE, DISTRIBUTION_TYPE, ITEM_TAG, JOB_TAG
+from provisioning.jobs.states import CertificateStatus
+from provisioning.program.resources import CERTIFICATE_TYPE, DISTRIBUTION_TYPE, ITEM_TAG, JOB_TAG
+from provisioning.settings import CERTIFICATE_REGION
 
-log = logging.getLogger("provisioning.adoption")
+log = logging.getLogger("provisioning.engine.adoption")
 
 # Tagging API resource type -> the program's resource name prefix and type.
 KINDS = {

@@ -1,5 +1,5 @@
 """One step of one job, in a process of its own:
-``python -m provisioning.step JOBID``.
+``python -m provisioning.worker.step JOBID``.
 
 A step first claims the job's lease in the job store and renews it while it
 works; a step that can't claim it exits at once (another holds the job), and
@@ -22,12 +22,22 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from provisioning import adoption, aws_clients, events, notifications, renewal, stacks
-from provisioning.backend import clear_locks, purge, stack_outputs, stack_resources
+from provisioning import aws_clients
+from provisioning.actions import renewal
+from provisioning.engine import adoption, stacks
+from provisioning.engine.issued import issued_items
+from provisioning.engine.state import clear_locks, purge, stack_outputs, stack_resources
 from provisioning.errors import RequestRejected
-from provisioning.job_inputs import JobInputs
-from provisioning.job_spec import JobSpec, issued_items, load_sources
-from provisioning.job_store import (
+from provisioning.events import catalog, outbox
+from provisioning.jobs.sealed_keys import unseal
+from provisioning.jobs.states import (
+    CertificateStatus,
+    Phase,
+    certificate_failed,
+    job_ended,
+    retry_delay,
+)
+from provisioning.jobs.store import (
     INPUTS,
     SEALED_KEYS,
     STACK_CONFIG,
@@ -36,18 +46,13 @@ from provisioning.job_store import (
     Lease,
     change,
 )
-from provisioning.key_envelope import unseal
-from provisioning.lifecycle import (
-    CertificateStatus,
-    Phase,
-    certificate_failed,
-    job_ended,
-    retry_delay,
-)
+from provisioning.program.inputs import JobInputs
+from provisioning.program.spec import JobSpec
 from provisioning.service import Service
 from provisioning.settings import load
+from provisioning.templates.pinning import load_sources
 
-log = logging.getLogger("provisioning.step")
+log = logging.getLogger("provisioning.worker.step")
 
 
 def engine_error(error: auto.CommandError) -> str:
@@ -230,7 +235,7 @@ def run_step(service: Service, job_id: str, on_lost: Callable[[], None]) -> None
             )
     log.info("step ends: job %s by %s", job_id, owner)
     try:
-        notifications.observe(service, job_id)
+        outbox.observe(service, job_id)
     except Exception as error:  # noqa: BLE001 - the sweep posts what this missed
         log.warning("job %s: posting its events failed: %s", job_id, error)
 
@@ -353,7 +358,7 @@ def destroy(service: Service, ws: auto.LocalWorkspace, job_id: str) -> None:
     purge(service.backend, job_id)
     stacks.forget_logs(service.settings, job_id)
     service.store.delete(job_id)
-    notifications.post(service, [events.destroyed(job_id)])
+    outbox.post(service, [catalog.destroyed(job_id)])
 
 
 def stop_everything() -> None:

@@ -12,10 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from provisioning import names
-from provisioning.certificates import check_pem_item
 from provisioning.errors import Problem, RequestRejected, excerpt
-from provisioning.request_model import (
+from provisioning.request import names
+from provisioning.request.contract import (
     CnameItem,
     ExistingCfInfo,
     Options,
@@ -24,7 +23,8 @@ from provisioning.request_model import (
     SslRequest,
     parse_request,
 )
-from provisioning.request_reading import read_request_json
+from provisioning.request.pem import check_pem_item
+from provisioning.request.reading import read_request_json
 
 DEFAULT_MAX_ITEMS = 100  # the published page's advice, enforced here
 MAX_NAMES_PER_CERTIFICATE = 100  # ACM's ceiling for names on one certificate

@@ -7,7 +7,7 @@ process runs in a thread. Errors are JSON with a stable shape — never a
 traceback or raw exception text. AWS out of reach, or throttling past the
 retries, is a 503 naming the service and operation that failed.
 
-Every route declares its answer's model (``provisioning.api_models``):
+Every route declares its answer's model (``provisioning.api.models``):
 FastAPI checks each answer against it, and the OpenAPI document, served
 behind the key like everything else that shows data, describes exactly
 what is sent.
@@ -31,8 +31,10 @@ from fastapi.security import APIKeyHeader
 from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException
 
-from provisioning import aws_clients, console, jobs, notifications, renewal, retry
-from provisioning.api_models import (
+from provisioning import aws_clients
+from provisioning.actions import job_calls, renewal, retry
+from provisioning.api import console
+from provisioning.api.models import (
     ApiErrorBody,
     CertificateFilesIn,
     CertificateSummary,
@@ -46,11 +48,12 @@ from provisioning.api_models import (
     SubmitAnswer,
 )
 from provisioning.errors import RequestRejected
-from provisioning.job_store import BadPageToken
+from provisioning.events import outbox
+from provisioning.jobs.store import BadPageToken
 from provisioning.service import Service
-from provisioning.supervisor import Supervisor
+from provisioning.worker.supervisor import Supervisor
 
-log = logging.getLogger("provisioning.api")
+log = logging.getLogger("provisioning.api.app")
 MAX_BODY = 8 * 1024 * 1024  # 100 items with full chains are well under 2 MiB
 
 
@@ -68,8 +71,8 @@ TOO_LARGE = {413: {"model": ApiErrorBody, "description": f"the body exceeds {MAX
 KEY_REUSED = {
     409: {
         "model": ApiErrorBody,
-        "description": f"the {jobs.IDEMPOTENCY_HEADER} was used for another request (a different "
-        "body) within the last 24 hours",
+        "description": f"the {job_calls.IDEMPOTENCY_HEADER} was used for another request "
+        "(a different body) within the last 24 hours",
     }
 }
 BUSY = {409: {"model": ApiErrorBody, "description": "the job can't do this now; says why"}}
@@ -116,7 +119,7 @@ RENEWAL_BODY = {
 IDEMPOTENCY_KEY = {
     "parameters": [
         {
-            "name": jobs.IDEMPOTENCY_HEADER,
+            "name": job_calls.IDEMPOTENCY_HEADER,
             "in": "header",
             "required": False,
             "description": "the same key with the same body (byte for byte) within 24 hours "
@@ -126,7 +129,7 @@ IDEMPOTENCY_KEY = {
                 "type": "string",
                 "minLength": 1,
                 "maxLength": 255,
-                "pattern": f"^{jobs.KEY_PATTERN}$",
+                "pattern": f"^{job_calls.KEY_PATTERN}$",
             },
         }
     ]
@@ -170,7 +173,7 @@ def create_app(
         watcher = threading.Thread(target=workers.run_forever, args=(stop,), daemon=True)
         if watch:
             watcher.start()
-            notifications.start(service, stop)
+            outbox.start(service, stop)
         yield
         stop.set()
 
@@ -250,11 +253,11 @@ def create_app(
             raise ApiError(
                 400, "invalid_request", "the request was refused", errors=errors
             ) from None
-        except jobs.UnknownJob:
+        except job_calls.UnknownJob:
             raise ApiError(404, "not_found", "no job has this jobId") from None
-        except jobs.IdempotencyConflict as conflict:
+        except job_calls.IdempotencyConflict as conflict:
             raise ApiError(409, "idempotency_conflict", str(conflict)) from None
-        except jobs.JobConflict as conflict:
+        except job_calls.JobConflict as conflict:
             raise ApiError(409, "conflict", str(conflict)) from None
         except renewal.UnknownItem:
             raise ApiError(404, "not_found", "the job has no item with this key") from None
@@ -271,8 +274,8 @@ def create_app(
     )
     async def submit(request: Request) -> dict[str, Any]:
         body = await body_of(request)
-        key = request.headers.get(jobs.IDEMPOTENCY_HEADER)
-        job_id = await guarded(jobs.submit, service, body, workers.launch, key)
+        key = request.headers.get(job_calls.IDEMPOTENCY_HEADER)
+        job_id = await guarded(job_calls.submit, service, body, workers.launch, key)
         return {"statusCode": 200, "body": job_id}
 
     @routes.post(
@@ -282,7 +285,7 @@ def create_app(
         openapi_extra=REQUEST_BODY,
     )
     async def preview(request: Request) -> dict[str, Any]:
-        return await guarded(jobs.preview, service, await body_of(request))
+        return await guarded(job_calls.preview, service, await body_of(request))
 
     @routes.get(
         "/ssl_for_saas/get_ssl_job",
@@ -291,7 +294,7 @@ def create_app(
         responses={**REFUSED, **UNKNOWN_JOB, **AWS_DOWN},
     )
     async def get_ssl_job(jobId: str = Query(...)) -> dict[str, Any]:
-        return await guarded(jobs.status, service, jobId)
+        return await guarded(job_calls.status, service, jobId)
 
     @routes.get(
         "/ssl_for_saas/list_ssl_jobs",
@@ -300,12 +303,14 @@ def create_app(
         responses={**REFUSED, **AWS_DOWN},
     )
     async def list_ssl_jobs(
-        limit: int | None = Query(default=None, ge=1, le=jobs.DEFAULT_PAGE),
+        limit: int | None = Query(default=None, ge=1, le=job_calls.DEFAULT_PAGE),
         next: str | None = Query(default=None, max_length=2048),
     ) -> list[dict[str, Any]] | dict[str, Any]:
         """The published answer (a list) unless the caller pages: then one
         page and the token for the next."""
-        found, following = await guarded(jobs.statuses, service, limit or jobs.DEFAULT_PAGE, next)
+        found, following = await guarded(
+            job_calls.statuses, service, limit or job_calls.DEFAULT_PAGE, next
+        )
         if limit is None and next is None:
             return found
         return {"jobs": found, "next": following}
@@ -316,7 +321,7 @@ def create_app(
         responses={**REFUSED, **UNKNOWN_JOB, **AWS_DOWN},
     )
     async def distribution_arns(jobId: str = Query(...)) -> list[str]:
-        return (await guarded(jobs.status, service, jobId))["distList"]
+        return (await guarded(job_calls.status, service, jobId))["distList"]
 
     @routes.get(
         "/ssl_for_saas/list_ssl_certification_with_jobId",
@@ -324,7 +329,7 @@ def create_app(
         responses={**REFUSED, **UNKNOWN_JOB, **AWS_DOWN},
     )
     async def certificate_arns(jobId: str = Query(...)) -> list[str]:
-        return (await guarded(jobs.status, service, jobId))["certList"]
+        return (await guarded(job_calls.status, service, jobId))["certList"]
 
     @routes.get(
         "/ssl_for_saas/cert_list",
@@ -343,7 +348,7 @@ def create_app(
     async def delete_job(job_id: str) -> dict[str, Any]:
         """Accepted whatever the job is doing: a running step destroys it as
         soon as its update ends."""
-        await guarded(jobs.request_destroy, service, job_id)
+        await guarded(job_calls.request_destroy, service, job_id)
         await run_in_threadpool(workers.launch, job_id)
         return {"jobId": job_id, "status": "DESTROYING"}
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from provisioning.lifecycle import CertificateStatus, DistributionStatus, JobStatus
+from provisioning.jobs.states import CertificateStatus, DistributionStatus, JobStatus
 
 NAMESPACE = uuid.UUID("6f1d1c3e-4a8e-4f57-9a0b-2f5c1e9d7b10")
 EXPIRY_WARNINGS = (30, 7, 1)  # days before an imported certificate ends

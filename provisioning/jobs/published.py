@@ -7,8 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from provisioning.job_store import DamagedJob, JobRecord
-from provisioning.lifecycle import (
+from provisioning.jobs.states import (
     CertificateStatus,
     JobStatus,
     Phase,
@@ -16,6 +15,7 @@ from provisioning.lifecycle import (
     awaits_aws,
     item_failed,
 )
+from provisioning.jobs.store import DamagedJob, JobRecord
 
 STAGES = ("certCreateStageStatus", "certValidationStageStatus", "distStageStatus")
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from provisioning.validation import ValidRequest
+from provisioning.request.validation import ValidRequest
 
 
 class Pin(BaseModel):

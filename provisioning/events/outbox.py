@@ -26,15 +26,16 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from provisioning import aws_clients, events
-from provisioning.backend import stack_outputs
-from provisioning.events import Event
-from provisioning.job_store import EMITTED, DamagedJob, Delivery, StaleRecord
-from provisioning.lifecycle import CertificateStatus, JobStatus, retry_delay
+from provisioning import aws_clients
+from provisioning.engine.state import stack_outputs
+from provisioning.events import catalog
+from provisioning.events.catalog import Event
+from provisioning.jobs.published import job_status
+from provisioning.jobs.states import CertificateStatus, JobStatus, retry_delay
+from provisioning.jobs.store import EMITTED, DamagedJob, Delivery, StaleRecord
 from provisioning.service import Service
-from provisioning.status import job_status
 
-log = logging.getLogger("provisioning.notifications")
+log = logging.getLogger("provisioning.events.outbox")
 
 SNS = "sns"
 SIGNATURE = "X-SSL-SaaS-Signature"
@@ -81,7 +82,7 @@ def observe(service: Service, job_id: str) -> None:
     if record is None:
         return
     job = job_status(record, stack_outputs(service.backend, job_id))
-    fresh(service, job_id, events.from_status(job))
+    fresh(service, job_id, catalog.from_status(job))
 
 
 def fresh(service: Service, job_id: str, found: list[Event]) -> None:
@@ -114,7 +115,7 @@ def sweep(service: Service) -> None:
                 continue
             try:
                 job = job_status(record, stack_outputs(service.backend, record.jobId))
-                fresh(service, record.jobId, events.from_status(job))
+                fresh(service, record.jobId, catalog.from_status(job))
                 if job["status"] == JobStatus.SUCCESS:
                     fresh(service, record.jobId, certificate_warnings(acm, job, now))
             except Exception as error:  # noqa: BLE001 - one job must not stop the sweep
@@ -131,12 +132,12 @@ def certificate_warnings(acm: object, job: dict, now: datetime) -> list[Event]:
         detail = acm.describe_certificate(CertificateArn=item["certificateArn"])["Certificate"]  # type: ignore[attr-defined]
         if detail.get("Type") == "IMPORTED" and detail.get("NotAfter"):
             ends = detail["NotAfter"].astimezone(UTC)  # botocore gives local time
-            warning = events.expiring(job["jobId"], item, ends, now)
+            warning = catalog.expiring(job["jobId"], item, ends, now)
             found += [warning] if warning else []
         renewal = detail.get("RenewalSummary") or {}
         if renewal.get("RenewalStatus") == "FAILED":
             reason = renewal.get("RenewalStatusReason") or "no reason given"
-            found.append(events.renewal_failing(job["jobId"], item, reason))
+            found.append(catalog.renewal_failing(job["jobId"], item, reason))
     return found
 
 
@@ -149,7 +150,7 @@ def send(service: Service, delivery: Delivery) -> None:
     settings = service.settings
     if delivery.target == SNS:
         found = Event.model_validate_json(delivery.body)
-        subject, text = events.readable(found)
+        subject, text = catalog.readable(found)
         region = settings.sns_topic_arn.split(":")[3]
         aws_clients.client("sns", region).publish(
             TopicArn=settings.sns_topic_arn,

@@ -25,13 +25,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from provisioning import aws_clients
-from provisioning.aws_clients import CERTIFICATE_REGION
 from provisioning.errors import Problem, RequestRejected
-from provisioning.job_inputs import covered, shared_certificates
-from provisioning.job_spec import Source
-from provisioning.validation import Item, ValidRequest
+from provisioning.program.inputs import covered, shared_certificates
+from provisioning.program.spec import Source
+from provisioning.request.validation import Item, ValidRequest
+from provisioning.settings import CERTIFICATE_REGION
 
-log = logging.getLogger("provisioning.preflight")
+log = logging.getLogger("provisioning.actions.preflight")
 
 PARALLEL_REQUESTS = 8
 # Every key type, or ListCertificates counts RSA 2048 certificates only.

@@ -183,7 +183,7 @@ def ensure_language_host(binary: Path) -> None:
     if (binary.parent / "pulumi-language-python").exists():
         return
     venv_bin = Path(sys.executable).parent
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     host = venv_bin / "pulumi-language-python"
     host.write_text(
         "#!/bin/sh\n"

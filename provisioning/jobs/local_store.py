@@ -26,8 +26,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from provisioning.job_ids import valid_id
-from provisioning.job_store import (
+from provisioning.jobs.ids import valid_id
+from provisioning.jobs.store import (
     NAMES,
     BadPageToken,
     DamagedJob,

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from provisioning.lifecycle import JobStatus, Phase, Stage
-from provisioning.request_model import DISTRIBUTION_ID_PATTERN
+from provisioning.jobs.states import JobStatus, Phase, Stage
+from provisioning.request.contract import DISTRIBUTION_ID_PATTERN
 
 
 class ErrorDetail(BaseModel):
@@ -159,10 +159,10 @@ class RenewAnswer(BaseModel):
 
 
 # The request body, for the document only. The service reads the body as
-# bytes and validates it itself (provisioning.validation): it accepts the
+# bytes and validates it itself (provisioning.request.validation): it accepts the
 # published examples' trailing commas and reports every problem at once,
 # which a JSON Schema check before it would not. tests/test_openapi.py keeps
-# these field names equal to the contract's (provisioning.request_model).
+# these field names equal to the contract's (provisioning.request.contract).
 
 
 class Described(BaseModel):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from provisioning.backend import stack_outputs
-from provisioning.job_ids import valid_id
-from provisioning.job_store import JobRecord, change
-from provisioning.jobs import JobConflict, UnknownJob
-from provisioning.lifecycle import Phase, item_failed
+from provisioning.actions.job_calls import JobConflict, UnknownJob
+from provisioning.engine.state import stack_outputs
+from provisioning.jobs.ids import valid_id
+from provisioning.jobs.states import Phase, item_failed
+from provisioning.jobs.store import JobRecord, change
 from provisioning.service import Service
 
 

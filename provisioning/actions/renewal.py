@@ -20,18 +20,18 @@ from typing import Any
 from pulumi import automation as auto
 from pydantic import SecretStr
 
-from provisioning import stacks
+from provisioning.actions.job_calls import JobConflict, UnknownJob
+from provisioning.engine import stacks
 from provisioning.errors import Problem, RequestRejected
-from provisioning.job_ids import valid_id
-from provisioning.job_inputs import JobInputs
-from provisioning.job_store import INPUTS, JobRecord, change, renewal_blob
-from provisioning.jobs import JobConflict, UnknownJob
-from provisioning.key_envelope import seal, unseal
-from provisioning.lifecycle import Phase
-from provisioning.request_model import CertificateFiles, PemItem, validated
-from provisioning.request_reading import read_request_json
+from provisioning.jobs.ids import valid_id
+from provisioning.jobs.sealed_keys import seal, unseal
+from provisioning.jobs.states import Phase
+from provisioning.jobs.store import INPUTS, JobRecord, change, renewal_blob
+from provisioning.program.inputs import JobInputs
+from provisioning.request.contract import CertificateFiles, PemItem, validated
+from provisioning.request.reading import read_request_json
+from provisioning.request.validation import Item, pem_items
 from provisioning.service import Service
-from provisioning.validation import Item, pem_items
 
 
 class UnknownItem(LookupError):

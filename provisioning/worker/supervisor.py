@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provisioning import aws_clients
-from provisioning.backend import stack_outputs
-from provisioning.job_store import DamagedJob, JobRecord, change
-from provisioning.lifecycle import (
+from provisioning.engine.state import stack_outputs
+from provisioning.jobs.states import (
     CertificateStatus,
     DistributionStatus,
     Phase,
@@ -35,9 +34,10 @@ from provisioning.lifecycle import (
     certificate_failed,
     retry_delay,
 )
+from provisioning.jobs.store import DamagedJob, JobRecord, change
 from provisioning.service import Service
 
-log = logging.getLogger("provisioning.supervisor")
+log = logging.getLogger("provisioning.worker.supervisor")
 
 
 @dataclass
@@ -73,7 +73,7 @@ class Supervisor:
             # engine off mid-update, and a step that loses its lease can stop
             # its whole group (itself and its engine) without touching ours.
             self.running[job_id] = subprocess.Popen(
-                [sys.executable, "-m", "provisioning.step", job_id],
+                [sys.executable, "-m", "provisioning.worker.step", job_id],
                 env={**os.environ, **self.service.settings.as_env()},
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,

@@ -28,13 +28,16 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from provisioning import events, notifications, preflight
-from provisioning.backend import stack_outputs
+from provisioning.actions import preflight
+from provisioning.actions.admission import accept
+from provisioning.engine.state import stack_outputs
 from provisioning.errors import Problem, RequestRejected
-from provisioning.job_ids import new_id, valid_id
-from provisioning.job_inputs import job_inputs, private_keys
-from provisioning.job_spec import accept
-from provisioning.job_store import (
+from provisioning.events import catalog, outbox
+from provisioning.jobs.ids import new_id, valid_id
+from provisioning.jobs.published import damaged_status, job_status
+from provisioning.jobs.sealed_keys import seal
+from provisioning.jobs.states import Phase
+from provisioning.jobs.store import (
     INPUTS,
     SEALED_KEYS,
     DamagedJob,
@@ -47,11 +50,9 @@ from provisioning.job_store import (
     now,
     stored,
 )
-from provisioning.key_envelope import seal
-from provisioning.lifecycle import Phase
+from provisioning.program.inputs import job_inputs, private_keys
+from provisioning.request.validation import ValidRequest
 from provisioning.service import Service
-from provisioning.status import damaged_status, job_status
-from provisioning.validation import ValidRequest
 
 # Hands a job to the workers.
 Launch = Callable[[str], None]
@@ -153,7 +154,7 @@ def store_job(service: Service, body: bytes, job_id: str) -> None:
         )
     except NamesHeld as held:
         raise refusal(valid, held.held) from None
-    notifications.post(service, [events.accepted(job_id, valid.acm_op, len(valid.items))])
+    outbox.post(service, [catalog.accepted(job_id, valid.acm_op, len(valid.items))])
 
 
 def names_of(valid: ValidRequest) -> tuple[str, ...]:

@@ -1,0 +1,52 @@
+"""Admitting a request: everything that can refuse it, with nothing
+created, in the order that costs least; and the `pulumi up` path, which
+admits its request file on every run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from provisioning.engine.issued import issued_items
+from provisioning.engine.state import stack_outputs
+from provisioning.program.inputs import job_inputs, private_keys
+from provisioning.program.spec import JobSpec, Source
+from provisioning.request.validation import ValidRequest, validate_text
+from provisioning.service import Service
+from provisioning.settings import Settings
+from provisioning.templates.pinning import resolve_sources, saved
+from provisioning.templates.versions import cloudfront_client, open_store
+
+
+def accept(
+    body: bytes,
+    settings: Settings,
+    *,
+    save: bool = True,
+    check: Callable[[ValidRequest, Mapping[str, Source]], None] | None = None,
+) -> tuple[ValidRequest, dict[str, Source]]:
+    """Everything that can refuse a request, with nothing created: the
+    checks, the templates (fetched or loaded), then ``check`` (the account's
+    pre-flight); only then are live templates saved as versions."""
+    valid = validate_text(body, max_items=settings.max_items)
+    store = open_store(settings.config_store_url)
+    sources = resolve_sources(valid, store, cloudfront_client(), save=False)
+    if check is not None:
+        check(valid, sources)
+    return valid, saved(sources, store) if save else sources
+
+
+def request_file_spec(job_id: str, request_file: Path, service: Service) -> JobSpec:
+    """`pulumi up` on the project: the request file is read on every run and
+    templates are fetched live (and saved as versions) each time."""
+    valid, sources = accept(request_file.read_bytes(), service.settings)
+    pins = {key: source.pin for key, source in sources.items()}
+    inputs = job_inputs(valid, pins, service.settings.minimum_protocol_version, datetime.now(UTC))
+    return JobSpec(
+        job_id=job_id,
+        inputs=inputs,
+        sources=sources,
+        keys=private_keys(valid),
+        issued=issued_items(stack_outputs(service.backend, job_id)),
+    )

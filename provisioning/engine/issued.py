@@ -1,0 +1,30 @@
+"""Which requested certificates ACM has issued: what decides whether an
+item's distribution can be made in the next update."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from provisioning import aws_clients
+from provisioning.jobs.states import CertificateStatus
+
+
+def issued_items(outputs: Mapping[str, Any] | None) -> frozenset[str]:
+    """Item keys whose requested certificate ACM now reports ISSUED, found
+    from the job's previous outputs; items that already have a distribution
+    are not asked about again, nor is a certificate items share."""
+    acm = aws_clients.acm()
+    statuses: dict[str, str] = {}  # by ARN
+    issued = set()
+    for item in (outputs or {}).get("items", []):
+        arn = item.get("certificateArn")
+        if item.get("distributionId"):
+            issued.add(item["key"])
+        elif arn:
+            if arn not in statuses:
+                found = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+                statuses[arn] = found["Status"]
+            if statuses[arn] == CertificateStatus.ISSUED:
+                issued.add(item["key"])
+    return frozenset(issued)
