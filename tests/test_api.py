@@ -21,15 +21,16 @@ from fastapi import FastAPI
 
 from provisioning import aws_clients
 from provisioning.actions import job_calls
-from provisioning.api.app import MAX_BODY, create_app
+from provisioning.api.app import create_app
+from provisioning.api.deps import MAX_BODY
 from provisioning.engine.state import Backend
-from provisioning.errors import RequestRejected
+from provisioning.errors import AwsFailure, ConfigurationError, RequestRejected
 from provisioning.jobs.local_store import LocalJobStore
 from provisioning.jobs.states import Phase
 from provisioning.jobs.store import JobRecord, Lease
 from provisioning.request.validation import validate_text
 from provisioning.service import Service
-from provisioning.settings import ConfigurationError, Settings
+from provisioning.settings import Settings
 from provisioning.worker.supervisor import Supervisor
 from tests.api_fixtures import KEY, call, write_outputs
 
@@ -43,7 +44,7 @@ CREATE = {
 UNAUTHORISED = {"error": "unauthorized", "message": "a valid x-api-key header is required"}
 NOT_FOUND = {"error": "not_found", "message": "no job has this jobId"}
 TOO_LARGE = {"error": "too_large", "message": f"the body exceeds {MAX_BODY} bytes"}
-THROTTLED = aws_clients.AwsFailure("acm", "DescribeCertificate", "throttled past the retries", True)
+THROTTLED = AwsFailure("acm", "DescribeCertificate", "throttled past the retries", True)
 MiB = 1024 * 1024
 
 
