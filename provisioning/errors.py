@@ -6,8 +6,8 @@ the API answers; the command line's words are in ``provisioning.cli``).
      ├── Unauthorised                401 unauthorized
      ├── Refusal                     400 invalid_request: the request as sent
      │    ├── RequestRejected            every Problem, as "errors"
-     │    ├── InvalidName                a domain name that can't be normalised
-     │    ├── BadPageToken               a paging token this service did not hand out
+     │    ├── InvalidName (ValueError)   a domain name that can't be normalised
+     │    ├── BadPageToken (ValueError)  a paging token this service did not hand out
      │    └── TooLarge               413 too_large
      ├── NotFound (LookupError)      404 not_found
      │    ├── UnknownJob
@@ -27,10 +27,12 @@ the API answers; the command line's words are in ``provisioning.cli``).
      └── AwsFailure                  503 aws_unavailable, with service and operation
 
 A class with no status of its own answers as its parent does; the root's
-500 never shows the error's text, which may name paths or internals. Errors
-that stay inside the project (NamesHeld, StaleRecord, DamagedJob, template
-and configuration errors) are turned into one of the others where they are
-caught; their status is what a caller would see if one ever got out.
+500 never shows the error's text, which may name paths or internals. Some
+never reach a caller as they are: NamesHeld and template errors become a
+RequestRejected, StaleRecord a fresh read, DamagedJob the job's DAMAGED
+record, and InvalidName a Problem; their status is what a caller would see
+if one ever got out. A ConfigurationError stops the command line, or the
+API before it starts.
 
 A refusal goes back to whoever sent the request and into logs, so it is
 bounded: at most MAX_PROBLEMS problems, and values shown only as short
