@@ -27,6 +27,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as AwsConnectionError
 
+from provisioning.errors import AwsFailure
 from provisioning.settings import CERTIFICATE_REGION
 
 CONNECT_TIMEOUT = 3  # seconds to reach an endpoint
@@ -56,18 +57,6 @@ THROTTLING = frozenset(
 _creating = threading.Lock()
 _calls = threading.local()
 T = TypeVar("T")
-
-
-class AwsFailure(Exception):
-    """An AWS call that failed, named by service and operation, with a reason
-    short enough and safe enough to show a caller. ``transient`` when AWS was
-    out of reach or kept refusing (throttling, its own errors) past the
-    retries: worth trying again later, unlike a refusal."""
-
-    def __init__(self, service: str, operation: str, reason: str, transient: bool) -> None:
-        super().__init__(f"{service} {operation} failed: {reason}")
-        self.service, self.operation = service, operation
-        self.reason, self.transient = reason, transient
 
 
 def client(service: str, region: str | None = None) -> Any:

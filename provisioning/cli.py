@@ -7,18 +7,19 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from botocore.exceptions import BotoCoreError, NoCredentialsError
 
 from provisioning.actions import job_calls, renewal, retry
-from provisioning.errors import Problem, RequestRejected
+from provisioning.errors import ConfigurationError, Conflict, NotFound, Problem, RequestRejected
 from provisioning.events import outbox
 from provisioning.jobs.states import JobStatus
 from provisioning.request.validation import validate_text
 from provisioning.service import Service
-from provisioning.settings import ConfigurationError, Settings, load
+from provisioning.settings import Settings, load
 from provisioning.templates.versions import (
     cloudfront_client,
     list_versions,
@@ -68,12 +69,6 @@ def print_json(value: object) -> None:
     print(json.dumps(value, indent=2, default=str))
 
 
-def refused(rejected: RequestRejected) -> int:
-    for problem in rejected.problems:
-        print(f"refused: {problem}", file=sys.stderr)
-    return EXIT_REFUSED
-
-
 def progress(job: dict[str, Any]) -> str:
     """The job and each of its items in a few lines: what a person waiting
     on `submit --wait` needs, the DNS records to publish first."""
@@ -120,31 +115,16 @@ def follow(job_id: str, supervisor: Supervisor) -> int:
 
 def submit_command(args: argparse.Namespace, settings: Settings) -> int:
     supervisor = Supervisor(Service.start(settings))
-    try:
-        job_id = job_calls.submit(
-            supervisor.service, read_file(args.file), supervisor.launch, args.idempotency_key
-        )
-    except RequestRejected as rejected:
-        return refused(rejected)
-    except job_calls.IdempotencyConflict as conflict:
-        print(f"refused: {conflict}", file=sys.stderr)
-        return EXIT_REFUSED
+    job_id = job_calls.submit(
+        supervisor.service, read_file(args.file), supervisor.launch, args.idempotency_key
+    )
     print(job_id, flush=True)
-    if not args.wait:
-        return 0
-    try:
-        return follow(job_id, supervisor)
-    except job_calls.UnknownJob:  # a repeat's job may have been deleted
-        print(f"no job {job_id}", file=sys.stderr)
-        return 1
+    # A repeat's job may have been deleted: "no job", as for status.
+    return follow(job_id, supervisor) if args.wait else 0
 
 
 def status_command(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        print_json(job_calls.status(Service.start(settings), args.job_id))
-    except job_calls.UnknownJob:
-        print(f"no job {args.job_id}", file=sys.stderr)
-        return 1
+    print_json(job_calls.status(Service.start(settings), args.job_id))
     return 0
 
 
@@ -161,11 +141,7 @@ def list_command(_: argparse.Namespace, settings: Settings) -> int:
 
 def destroy_command(args: argparse.Namespace, settings: Settings) -> int:
     supervisor = Supervisor(Service.start(settings))
-    try:
-        job_calls.request_destroy(supervisor.service, args.job_id)
-    except job_calls.UnknownJob:
-        print(f"no job {args.job_id}", file=sys.stderr)
-        return 1
+    job_calls.request_destroy(supervisor.service, args.job_id)
     supervisor.launch(args.job_id)
     supervisor.stop()
     if supervisor.service.store.get(args.job_id) is not None:
@@ -177,14 +153,7 @@ def destroy_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def retry_command(args: argparse.Namespace, settings: Settings) -> int:
     supervisor = Supervisor(Service.start(settings))
-    try:
-        retried = retry.retry(supervisor.service, args.job_id, supervisor.launch)
-    except job_calls.UnknownJob:
-        print(f"no job {args.job_id}", file=sys.stderr)
-        return 1
-    except job_calls.JobConflict as conflict:
-        print(f"refused: {conflict}", file=sys.stderr)
-        return EXIT_REFUSED
+    retried = retry.retry(supervisor.service, args.job_id, supervisor.launch)
     print(f"retrying {', '.join(retried) or 'the job'}", flush=True)
     return follow(args.job_id, supervisor) if args.wait else 0
 
@@ -192,18 +161,9 @@ def retry_command(args: argparse.Namespace, settings: Settings) -> int:
 def renew_command(args: argparse.Namespace, settings: Settings) -> int:
     """FILE holds CertPem, PrivateKeyPem and ChainPem, as the API's body."""
     supervisor = Supervisor(Service.start(settings))
-    try:
-        renewal.renew(
-            supervisor.service, args.job_id, args.key, read_file(args.file), supervisor.launch
-        )
-    except RequestRejected as rejected:
-        return refused(rejected)
-    except (job_calls.UnknownJob, renewal.UnknownItem):
-        print(f"no job {args.job_id} with an item {args.key}", file=sys.stderr)
-        return 1
-    except job_calls.JobConflict as conflict:
-        print(f"refused: {conflict}", file=sys.stderr)
-        return EXIT_REFUSED
+    renewal.renew(
+        supervisor.service, args.job_id, args.key, read_file(args.file), supervisor.launch
+    )
     print(f"renewing {args.key} of {args.job_id}", flush=True)
     return follow(args.job_id, supervisor) if args.wait else 0
 
@@ -306,20 +266,63 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def no_such(error: BaseException, args: argparse.Namespace) -> str:
+    """The job asked for (or the one a submission made); with the item, when
+    the command names one."""
+    job = getattr(error, "job_id", "") or args.job_id
+    key = getattr(args, "key", None)
+    return f"no job {job}" + (f" with an item {key}" if key else "")
+
+
+def rejected(error: BaseException, _: argparse.Namespace) -> str:
+    return "\n".join(f"refused: {problem}" for problem in cast(RequestRejected, error).problems)
+
+
+# How the command line reports each error a command lets through, and its
+# exit code: the one place an error becomes words. The nearest class in an
+# error's ancestry decides; an error of no class here ends with its traceback.
+Say = Callable[[BaseException, argparse.Namespace], str]
+FAILURES: dict[type[BaseException], tuple[Say, int]] = {
+    RequestRejected: (rejected, EXIT_REFUSED),
+    Conflict: (lambda error, _: f"refused: {error}", EXIT_REFUSED),
+    NotFound: (no_such, 1),
+    ConfigurationError: (lambda error, _: f"error: {error}", EXIT_REFUSED),
+    NoCredentialsError: (
+        lambda *_: (
+            "error: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "or AWS_PROFILE"
+        ),
+        EXIT_REFUSED,
+    ),
+    BotoCoreError: (lambda error, _: f"error: AWS could not be reached: {error}", EXIT_REFUSED),
+}
+
+
+def failure(error: BaseException, args: argparse.Namespace) -> tuple[str, int] | None:
+    """What FAILURES says of ``error``: its message and exit code."""
+    for kind in type(error).__mro__:
+        if kind in FAILURES:
+            say, code = FAILURES[kind]
+            return say(error, args), code
+    return None
+
+
+def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    """Runs the command ``args`` names, with ``settings`` (by default, those
+    of the environment), reporting a failure as FAILURES says."""
+    try:
+        return int(args.run(args, load() if settings is None else settings))
+    except Exception as error:
+        reported = failure(error, args)
+        if reported is None:
+            raise
+        message, code = reported
+        print(message, file=sys.stderr)
+        return code
+
+
 def main(argv: list[str] | None = None) -> int:
     """A missing setting or credential, or AWS out of reach, is one line
-    naming it, never a traceback."""
-    args = parser().parse_args(argv)
-    try:
-        return int(args.run(args, load()))
-    except ConfigurationError as error:
-        print(f"error: {error}", file=sys.stderr)
-    except NoCredentialsError:
-        print(
-            "error: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-            "or AWS_PROFILE",
-            file=sys.stderr,
-        )
-    except BotoCoreError as error:
-        print(f"error: AWS could not be reached: {error}", file=sys.stderr)
-    return EXIT_REFUSED
+    naming it, never a traceback; so are a refusal, a conflict and an
+    unknown job."""
+    return run(parser().parse_args(argv))

@@ -21,6 +21,8 @@ from typing import Any
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from provisioning.errors import ConfigurationError
+
 PROJECT = "cf-ssl-saas"
 DEFAULT_MINIMUM_PROTOCOL_VERSION = "TLSv1.2_2021"
 # CloudFront takes certificates from ACM in this region only.
@@ -37,11 +39,6 @@ TLS_POLICIES = (
     "TLSv1.2_2025",
     "TLSv1.3_2025",
 )
-
-
-class ConfigurationError(Exception):
-    """A setting or credential is missing or wrong; the message names it and
-    says how to set it, in one line."""
 
 
 class Settings(BaseSettings):

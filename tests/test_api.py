@@ -21,15 +21,29 @@ from fastapi import FastAPI
 
 from provisioning import aws_clients
 from provisioning.actions import job_calls
-from provisioning.api.app import MAX_BODY, create_app
+from provisioning.api.app import create_app
+from provisioning.api.deps import MAX_BODY
 from provisioning.engine.state import Backend
-from provisioning.errors import RequestRejected
+from provisioning.errors import (
+    AwsFailure,
+    BadPageToken,
+    ConfigurationError,
+    DamagedJob,
+    IdempotencyConflict,
+    JobConflict,
+    Problem,
+    ProvisioningError,
+    RequestRejected,
+    TooLarge,
+    UnknownItem,
+    UnknownJob,
+)
 from provisioning.jobs.local_store import LocalJobStore
 from provisioning.jobs.states import Phase
 from provisioning.jobs.store import JobRecord, Lease
 from provisioning.request.validation import validate_text
 from provisioning.service import Service
-from provisioning.settings import ConfigurationError, Settings
+from provisioning.settings import Settings
 from provisioning.worker.supervisor import Supervisor
 from tests.api_fixtures import KEY, call, write_outputs
 
@@ -43,7 +57,7 @@ CREATE = {
 UNAUTHORISED = {"error": "unauthorized", "message": "a valid x-api-key header is required"}
 NOT_FOUND = {"error": "not_found", "message": "no job has this jobId"}
 TOO_LARGE = {"error": "too_large", "message": f"the body exceeds {MAX_BODY} bytes"}
-THROTTLED = aws_clients.AwsFailure("acm", "DescribeCertificate", "throttled past the retries", True)
+THROTTLED = AwsFailure("acm", "DescribeCertificate", "throttled past the retries", True)
 MiB = 1024 * 1024
 
 
@@ -563,6 +577,86 @@ def test_anything_unexpected_is_a_500_without_its_detail(
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
         (logging.ERROR, "unexpected RuntimeError")
     ]
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "body"),
+    [
+        (
+            RequestRejected([Problem("jobId", "is not a job id")]),
+            400,
+            {
+                "error": "invalid_request",
+                "message": "the request was refused",
+                "errors": [{"location": "jobId", "message": "is not a job id"}],
+            },
+        ),
+        (UnknownJob(JOB), 404, NOT_FOUND),
+        (
+            UnknownItem("pemList[7]", JOB),
+            404,
+            {"error": "not_found", "message": "the job has no item with this key"},
+        ),
+        (
+            JobConflict("a step of the job is running; retry once it ends"),
+            409,
+            {"error": "conflict", "message": "a step of the job is running; retry once it ends"},
+        ),
+        (
+            IdempotencyConflict(),
+            409,
+            {"error": "idempotency_conflict", "message": str(IdempotencyConflict())},
+        ),
+        (
+            THROTTLED,
+            503,
+            {
+                "error": "aws_unavailable",
+                "message": "acm DescribeCertificate failed: throttled past the retries",
+                "service": "acm",
+                "operation": "DescribeCertificate",
+            },
+        ),
+        (
+            BadPageToken("a secret token"),
+            400,
+            {"error": "invalid_request", "message": "next is not a token this service handed out"},
+        ),
+        (TooLarge(MAX_BODY), 413, TOO_LARGE),
+        (
+            DamagedJob(JOB, "record", "/a/secret/path: EIO"),
+            500,
+            {"error": "internal", "message": "the request failed unexpectedly; see the server log"},
+        ),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else None,
+)
+def test_every_error_of_the_project_is_answered_as_its_class_says(
+    app: FastAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    error: ProvisioningError,
+    status: int,
+    body: dict[str, Any],
+) -> None:
+    """One handler for the whole tree: raised from a route's thread, each
+    answers its status and public body; a 500 quotes nothing of the error
+    and logs only its class, a 503 logs what failed."""
+
+    def failing(*_: object) -> None:
+        raise error
+
+    monkeypatch.setattr(job_calls, "status", failing)
+    answer = call(app, "GET", f"/ssl_for_saas/get_ssl_job?jobId={JOB}")
+    assert (answer.status_code, answer.json()) == (status, body)
+    assert "secret" not in answer.text
+    logged = [(r.levelno, r.getMessage()) for r in caplog.records]
+    if status == 500:
+        assert logged == [(logging.ERROR, "unexpected DamagedJob")]
+    elif status == 503:
+        assert logged == [(logging.WARNING, str(error))]
+    else:
+        assert logged == []
 
 
 # -- the watcher ----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from provisioning import aws_clients
 from provisioning.api.app import create_app
 from provisioning.engine.state import Backend
+from provisioning.errors import AwsFailure
 from provisioning.jobs.local_store import LocalJobStore
 from provisioning.jobs.published import job_status
 from provisioning.jobs.states import Phase
@@ -66,7 +67,7 @@ def test_every_call_is_bounded_in_time() -> None:
 
 def test_unreachable_aws_is_named_and_fails_fast(unreachable: str) -> None:
     started = time.monotonic()
-    with pytest.raises(aws_clients.AwsFailure) as raised:
+    with pytest.raises(AwsFailure) as raised:
         aws_clients.named(lambda: aws_clients.acm().list_certificates())
     assert time.monotonic() - started < 30
     failure = raised.value

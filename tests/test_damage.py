@@ -18,20 +18,11 @@ from botocore.exceptions import ReadTimeoutError
 
 from provisioning.actions import job_calls
 from provisioning.engine.state import Backend, checkpoint, stack_key
-from provisioning.errors import RequestRejected
+from provisioning.errors import DamagedJob, NamesHeld, RequestRejected, StaleRecord
 from provisioning.jobs.dynamodb_store import DynamoDBJobStore, claim_key
 from provisioning.jobs.local_store import LocalJobStore
 from provisioning.jobs.states import JobStatus, Phase
-from provisioning.jobs.store import (
-    CLAIM_GRACE_SECONDS,
-    INPUTS,
-    NAMES,
-    DamagedJob,
-    JobRecord,
-    JobStore,
-    NamesHeld,
-    StaleRecord,
-)
+from provisioning.jobs.store import CLAIM_GRACE_SECONDS, INPUTS, NAMES, JobRecord, JobStore
 from provisioning.service import Service
 from provisioning.settings import PROJECT, Settings
 from provisioning.worker import step

@@ -24,7 +24,8 @@ import pulumi_aws
 import pytest
 from botocore.model import ListShape, StructureShape
 
-from provisioning.program.translation import UNEXPRESSED, Untranslatable, translate
+from provisioning.errors import Untranslatable
+from provisioning.program.translation import UNEXPRESSED, translate
 from provisioning.sandbox.provider import distribution_wire as wire
 from provisioning.sandbox.provider.distribution import diff_distribution, refreshed_inputs
 from provisioning.sandbox.provider.properties import from_struct, to_struct

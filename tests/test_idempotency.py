@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from provisioning import cli
 from provisioning.actions import job_calls
 from provisioning.engine.state import Backend
-from provisioning.errors import Problem, RequestRejected
+from provisioning.errors import IdempotencyConflict, Problem, RequestRejected, UnknownJob
 from provisioning.jobs.dynamodb_store import DynamoDBJobStore
 from provisioning.jobs.local_store import LocalJobStore
 from provisioning.jobs.store import (
@@ -126,10 +126,10 @@ def test_the_same_key_with_another_body_is_a_conflict_and_makes_nothing(
     service: Service,
 ) -> None:
     first = job_calls.submit(service, body(CREATE), lambda _: None, KEY)
-    with pytest.raises(job_calls.IdempotencyConflict, match="Idempotency-Key was used for another"):
+    with pytest.raises(IdempotencyConflict, match="Idempotency-Key was used for another"):
         job_calls.submit(service, body(OTHER), lambda _: None, KEY)
     # Byte for byte: the same request written differently is another body.
-    with pytest.raises(job_calls.IdempotencyConflict):
+    with pytest.raises(IdempotencyConflict):
         job_calls.submit(service, json.dumps(CREATE, indent=1).encode(), lambda _: None, KEY)
     assert every_job(service) == [first]
     assert job_calls.submit(service, body(OTHER), lambda _: None, "another key") != first
@@ -155,7 +155,7 @@ def test_a_repeat_answers_a_deleted_job_until_the_day_is_over(
     service.store.delete(first)
     clock.now = T0 + IDEMPOTENCY_SECONDS - 1
     assert job_calls.submit(service, body(CREATE), lambda _: None, KEY, clock) == first
-    with pytest.raises(job_calls.UnknownJob):
+    with pytest.raises(UnknownJob):
         job_calls.status(service, first)
     assert len(accepted) == 1
 
@@ -307,7 +307,7 @@ def test_the_command_line_takes_a_key(
     settings = settings_for(tmp_path)
 
     def submit(*argv: str) -> int:
-        return int(cli.submit_command(cli.parser().parse_args(["submit", *argv]), settings))
+        return cli.run(cli.parser().parse_args(["submit", *argv]), settings)
 
     assert submit(str(request), "--idempotency-key", KEY) == 0
     assert submit(str(request), "--idempotency-key", KEY) == 0

@@ -15,12 +15,12 @@ from pydantic import SecretStr
 
 from provisioning.actions import job_calls
 from provisioning.engine.state import Backend, stack_key
-from provisioning.errors import RequestRejected
+from provisioning.errors import DamagedJob, RequestRejected, StaleRecord, UnknownJob
 from provisioning.jobs.ids import valid_id
 from provisioning.jobs.local_store import LocalJobStore
 from provisioning.jobs.sealed_keys import unseal
 from provisioning.jobs.states import JobStatus, Phase
-from provisioning.jobs.store import INPUTS, SEALED_KEYS, DamagedJob, JobRecord, Lease, StaleRecord
+from provisioning.jobs.store import INPUTS, SEALED_KEYS, JobRecord, Lease
 from provisioning.program.inputs import JobInputs
 from provisioning.service import Service
 from provisioning.settings import Settings
@@ -335,9 +335,9 @@ def test_an_unknown_job_is_unknown_and_a_malformed_id_never_reaches_the_store(
     service: Service, store_reads: list[str]
 ) -> None:
     for asked in (UNKNOWN, "../../etc/passwd", ""):
-        with pytest.raises(job_calls.UnknownJob) as read:
+        with pytest.raises(UnknownJob) as read:
             job_calls.status(service, asked)
-        with pytest.raises(job_calls.UnknownJob) as destroyed:
+        with pytest.raises(UnknownJob) as destroyed:
             job_calls.request_destroy(service, asked)
         assert read.value.args == destroyed.value.args == (asked,)  # it names the job
     assert store_reads == [UNKNOWN, UNKNOWN]

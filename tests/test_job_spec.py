@@ -10,9 +10,9 @@ from typing import Any
 import boto3
 import pytest
 
-from provisioning.errors import RequestRejected
+from provisioning.errors import ConfigurationError, RequestRejected
 from provisioning.request.validation import validate
-from provisioning.settings import ConfigurationError, Settings, load
+from provisioning.settings import Settings, load
 from provisioning.templates.pinning import resolve_sources
 from provisioning.templates.versions import cloudfront_client, open_store
 

@@ -10,16 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from provisioning.errors import BadPageToken, StaleRecord
 from provisioning.jobs.dynamodb_store import DynamoDBJobStore
 from provisioning.jobs.local_store import LocalJobStore
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import (
-    BadPageToken,
-    JobRecord,
-    JobStore,
-    StaleRecord,
-    change,
-)
+from provisioning.jobs.store import JobRecord, JobStore, change
 
 _ids = itertools.count(1)
 

@@ -23,14 +23,15 @@ from pydantic import SecretStr, ValidationError
 
 from provisioning import aws_clients
 from provisioning.engine.state import Backend
+from provisioning.errors import ConfigurationError, StaleRecord
 from provisioning.events import catalog, outbox
 from provisioning.events.catalog import Event
 from provisioning.events.outbox import SIGNATURE, Dispatcher, post, shown, signature, targets
 from provisioning.jobs.dynamodb_store import DynamoDBJobStore
 from provisioning.jobs.local_store import LocalJobStore
-from provisioning.jobs.store import EMITTED, Delivery, JobRecord, JobStore, StaleRecord
+from provisioning.jobs.store import EMITTED, Delivery, JobRecord, JobStore
 from provisioning.service import Service
-from provisioning.settings import ConfigurationError, Settings, load
+from provisioning.settings import Settings, load
 
 JOB = "11111111-2222-4333-8444-555555555555"
 TARGET = "https://hooks.example.com/h"

@@ -30,11 +30,13 @@ from schemathesis.specs.openapi.checks import (
 
 from provisioning.actions import job_calls
 from provisioning.api import models
-from provisioning.api.app import EXAMPLE_REQUEST, certificate_summaries, create_app
+from provisioning.api.app import create_app
 from provisioning.api.models import JobRecordOut, SslRequestIn
+from provisioning.api.routes import EXAMPLE_REQUEST, certificate_summaries
+from provisioning.errors import DamagedJob
 from provisioning.jobs.published import damaged_status, job_status
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import DamagedJob, JobRecord
+from provisioning.jobs.store import JobRecord
 from provisioning.request import contract
 from provisioning.sandbox.session import create_templates
 from provisioning.service import Service

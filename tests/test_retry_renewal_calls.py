@@ -22,6 +22,7 @@ from pydantic import SecretStr
 
 from provisioning import cli
 from provisioning.actions import renewal
+from provisioning.errors import StaleRecord
 from provisioning.jobs.local_store import RECORD
 from provisioning.jobs.sealed_keys import seal, unseal
 from provisioning.jobs.states import Phase
@@ -31,7 +32,6 @@ from provisioning.jobs.store import (
     STACK_CONFIG,
     JobRecord,
     Lease,
-    StaleRecord,
     change,
     renewal_blob,
 )

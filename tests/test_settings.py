@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from provisioning.settings import ConfigurationError, Settings, load
+from provisioning.errors import ConfigurationError
+from provisioning.settings import Settings, load
 
 
 def test_defaults_are_the_one_box_local_setup(

@@ -11,13 +11,11 @@ from typing import Any
 import boto3
 import pytest
 
+from provisioning.errors import SourceConfigError, UnknownDistribution, UnknownVersion
 from provisioning.templates.versions import (
     ConfigStore,
     LocalStore,
     S3Store,
-    SourceConfigError,
-    UnknownDistribution,
-    UnknownVersion,
     cloudfront_client,
     fetch,
     list_versions,

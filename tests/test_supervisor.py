@@ -21,9 +21,10 @@ from moto.acm.models import acm_backends
 
 from provisioning import aws_clients
 from provisioning.engine.state import Backend, stack_key
+from provisioning.errors import AwsFailure, DamagedJob
 from provisioning.jobs.local_store import LocalJobStore
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import DamagedJob, JobRecord, Lease
+from provisioning.jobs.store import JobRecord, Lease
 from provisioning.service import Service
 from provisioning.settings import Settings
 from provisioning.worker import supervisor as watcher
@@ -33,7 +34,7 @@ ACCOUNT = "123456789012"
 JOB = "11111111-2222-4333-8444-555555555555"
 OTHER = "11111111-2222-4333-8444-666666666666"
 NOW = 1_000_000.0
-THROTTLED = aws_clients.AwsFailure("acm", "DescribeCertificate", "throttled past the retries", True)
+THROTTLED = AwsFailure("acm", "DescribeCertificate", "throttled past the retries", True)
 
 
 @pytest.fixture

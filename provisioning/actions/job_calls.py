@@ -31,7 +31,15 @@ from typing import Any
 from provisioning.actions import preflight
 from provisioning.actions.admission import accept
 from provisioning.engine.state import stack_outputs
-from provisioning.errors import Problem, RequestRejected
+from provisioning.errors import (
+    DamagedJob,
+    IdempotencyConflict,
+    NamesHeld,
+    Problem,
+    RequestRejected,
+    StaleRecord,
+    UnknownJob,
+)
 from provisioning.events import catalog, outbox
 from provisioning.jobs.ids import new_id, valid_id
 from provisioning.jobs.published import damaged_status, job_status
@@ -40,12 +48,9 @@ from provisioning.jobs.states import Phase
 from provisioning.jobs.store import (
     INPUTS,
     SEALED_KEYS,
-    DamagedJob,
     JobRecord,
     KeyClaim,
     Listed,
-    NamesHeld,
-    StaleRecord,
     change,
     now,
     stored,
@@ -64,23 +69,6 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 KEY_PATTERN = r"[ -~]{1,255}"
 # How often a repeat looks again while the first submission stores its job.
 KEY_POLL_SECONDS = 0.2
-
-
-class UnknownJob(LookupError):
-    pass
-
-
-class JobConflict(Exception):
-    """The job can't do this now (a step runs, it is being deleted, nothing
-    failed); the message says why and what to do."""
-
-
-class IdempotencyConflict(Exception):
-    def __init__(self) -> None:
-        super().__init__(
-            f"this {IDEMPOTENCY_HEADER} was used for another request (a different body) "
-            "within the last 24 hours; use a new key for a new request"
-        )
 
 
 def submit(

@@ -20,9 +20,14 @@ from typing import Any
 from pulumi import automation as auto
 from pydantic import SecretStr
 
-from provisioning.actions.job_calls import JobConflict, UnknownJob
 from provisioning.engine import stacks
-from provisioning.errors import Problem, RequestRejected
+from provisioning.errors import (
+    JobConflict,
+    Problem,
+    RequestRejected,
+    UnknownItem,
+    UnknownJob,
+)
 from provisioning.jobs.ids import valid_id
 from provisioning.jobs.sealed_keys import seal, unseal
 from provisioning.jobs.states import Phase
@@ -32,10 +37,6 @@ from provisioning.request.contract import CertificateFiles, PemItem, validated
 from provisioning.request.reading import read_request_json
 from provisioning.request.validation import Item, pem_items
 from provisioning.service import Service
-
-
-class UnknownItem(LookupError):
-    """The job has no item with this key."""
 
 
 def renew(
@@ -52,7 +53,7 @@ def renew(
     inputs = JobInputs.model_validate_json(raw)
     item = next((i for i in inputs.items if i.key == key), None)
     if item is None:
-        raise UnknownItem(key)
+        raise UnknownItem(key, job_id)
     if item.certificate_pem is None:
         raise RequestRejected(
             [Problem("", f"{key}'s certificate was requested from ACM, which renews it itself")]

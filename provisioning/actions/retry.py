@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from provisioning.actions.job_calls import JobConflict, UnknownJob
 from provisioning.engine.state import stack_outputs
+from provisioning.errors import JobConflict, UnknownJob
 from provisioning.jobs.ids import valid_id
 from provisioning.jobs.states import Phase, item_failed
 from provisioning.jobs.store import JobRecord, change

@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from provisioning import aws_clients
-from provisioning.jobs.store import DamagedJob
+from provisioning.errors import DamagedJob
 from provisioning.settings import PROJECT, Settings
 
 

@@ -28,11 +28,12 @@ from datetime import UTC, datetime
 
 from provisioning import aws_clients
 from provisioning.engine.state import stack_outputs
+from provisioning.errors import DamagedJob, StaleRecord
 from provisioning.events import catalog
 from provisioning.events.catalog import Event
 from provisioning.jobs.published import job_status
 from provisioning.jobs.states import CertificateStatus, JobStatus, retry_delay
-from provisioning.jobs.store import EMITTED, DamagedJob, Delivery, StaleRecord
+from provisioning.jobs.store import EMITTED, Delivery
 from provisioning.service import Service
 
 log = logging.getLogger("provisioning.events.outbox")

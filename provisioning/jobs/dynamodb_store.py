@@ -32,17 +32,14 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from provisioning import aws_clients
+from provisioning.errors import BadPageToken, DamagedJob, NamesHeld, StaleRecord
 from provisioning.jobs.store import (
     IDEMPOTENCY_SECONDS,
     NAMES,
-    BadPageToken,
-    DamagedJob,
     Delivery,
     JobRecord,
     KeyClaim,
     Listed,
-    NamesHeld,
-    StaleRecord,
     decode_token,
     encode_token,
     holds_key,

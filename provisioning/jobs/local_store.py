@@ -26,17 +26,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from provisioning.errors import BadPageToken, DamagedJob, NamesHeld, StaleRecord
 from provisioning.jobs.ids import valid_id
 from provisioning.jobs.store import (
     NAMES,
-    BadPageToken,
-    DamagedJob,
     Delivery,
     JobRecord,
     KeyClaim,
     Listed,
-    NamesHeld,
-    StaleRecord,
     decode_token,
     encode_token,
     holds_key,

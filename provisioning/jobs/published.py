@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from provisioning.errors import DamagedJob
 from provisioning.jobs.states import (
     CertificateStatus,
     JobStatus,
@@ -15,7 +16,7 @@ from provisioning.jobs.states import (
     awaits_aws,
     item_failed,
 )
-from provisioning.jobs.store import DamagedJob, JobRecord
+from provisioning.jobs.store import JobRecord
 
 STAGES = ("certCreateStageStatus", "certValidationStageStatus", "distStageStatus")
 

@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from pydantic import SecretStr
 
 from provisioning import aws_clients
-from provisioning.settings import ConfigurationError, Settings
+from provisioning.errors import ConfigurationError
+from provisioning.settings import Settings
 
 FORMAT = "ssl-saas-sealed-keys/1"
 

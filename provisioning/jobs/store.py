@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from provisioning.errors import BadPageToken, DamagedJob, StaleRecord
 from provisioning.jobs.states import OPEN_PHASES, Phase
 
 INPUTS = "inputs"  # JobInputs as JSON
@@ -96,33 +97,6 @@ class JobRecord(BaseModel):
 
     def leased(self) -> bool:
         return self.lease is not None and self.lease.held()
-
-
-class StaleRecord(Exception):
-    """The record changed since it was read."""
-
-
-class BadPageToken(ValueError):
-    """A paging token this store did not hand out."""
-
-
-class DamagedJob(Exception):
-    """Something stored of one job can't be read (``part``: its record, or
-    its stack's checkpoint). Raised where it is read; shown as the job's
-    damage, never as another job's failure. ``created`` is the job's
-    creation date when the store still knows it."""
-
-    def __init__(self, job_id: str, part: str, reason: str, created: str = "") -> None:
-        super().__init__(f"job {job_id}: its {part} can't be read ({reason})")
-        self.job_id, self.part, self.reason, self.created = job_id, part, reason, created
-
-
-class NamesHeld(Exception):
-    """Names another live job holds: name -> that job's id."""
-
-    def __init__(self, held: dict[str, str]) -> None:
-        super().__init__(", ".join(f"{name} is held by job {job}" for name, job in held.items()))
-        self.held = held
 
 
 class KeyClaim(BaseModel):

@@ -76,6 +76,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from provisioning.errors import Untranslatable
+
 UNEXPRESSED: Mapping[str, str] = {
     "*.Quantity": "dropped: pulumi-aws recomputes counts from lists",
     "DistributionConfig.CallerReference": "replaced by a fresh one per clone",
@@ -103,11 +105,6 @@ DEDICATED_IP_METHODS = frozenset({"vip", "static-ip"})
 class Translation:
     args: dict[str, Any]  # kwargs for aws.cloudfront.Distribution, before the caller's overrides
     warnings: tuple[str, ...]  # each names the API field dropped or changed, and what happened
-
-
-class Untranslatable(Exception):
-    """The template uses a field the clone cannot carry without serving
-    differently; cloning it anyway would break the faithfulness promise."""
 
 
 def translate(config: Mapping[str, Any]) -> Translation:

@@ -13,7 +13,7 @@ import re
 
 import idna
 
-from provisioning.errors import excerpt
+from provisioning.errors import InvalidName, excerpt
 
 MAX_NAME_LENGTH = 253
 MAX_LABEL_LENGTH = 63
@@ -22,10 +22,6 @@ ALLOWED = (
     "letters a-z, digits and inner hyphens in dot-separated labels of 1-63 characters, "
     "at most 253 characters in all, with '*' only as the whole left-most label"
 )
-
-
-class InvalidName(ValueError):
-    """A name that can't be normalised; the message says why."""
 
 
 def normalise(raw: str) -> str:

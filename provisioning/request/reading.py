@@ -11,7 +11,7 @@ import json
 import math
 from typing import Any
 
-from provisioning.errors import Problem, RequestRejected, excerpt
+from provisioning.errors import Problem, ProvisioningError, RequestRejected, excerpt
 
 MAX_NUMBER_LENGTH = 100  # characters; a request's only number is a small version id
 
@@ -45,8 +45,9 @@ def without_trailing_commas(text: str) -> str:
     return "".join(out)
 
 
-class _Unreadable(ValueError):
-    """A fault json.loads can't locate for us, such as a number too big."""
+class _Unreadable(ProvisioningError, ValueError):
+    """A fault json.loads can't locate for us, such as a number too big;
+    only ever caught here, and turned into a refusal."""
 
 
 def _short(text: str) -> str:

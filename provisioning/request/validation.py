@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from provisioning.errors import Problem, RequestRejected, excerpt
+from provisioning.errors import InvalidName, Problem, RequestRejected, excerpt
 from provisioning.request import names
 from provisioning.request.contract import (
     CnameItem,
@@ -76,7 +76,7 @@ def normalised_names(raw: list[tuple[str, str]], problems: list[Problem]) -> lis
     for where, value in raw:
         try:
             name = names.normalise(value)
-        except names.InvalidName as error:
+        except InvalidName as error:
             problems.append(Problem(where, f"{excerpt(value)} {error}"))
             continue
         issue = names.problem(name)

@@ -9,13 +9,13 @@ from typing import Any
 
 from botocore.client import BaseClient
 
-from provisioning.errors import Problem, RequestRejected
+from provisioning.errors import Problem, RequestRejected, SourceConfigError, Untranslatable
 from provisioning.program.inputs import JobInputs, Pin
 from provisioning.program.spec import Source
-from provisioning.program.translation import Untranslatable, translate
+from provisioning.program.translation import translate
 from provisioning.request.validation import ValidRequest
 from provisioning.settings import Settings
-from provisioning.templates.versions import ConfigStore, SourceConfigError, fetch, open_store
+from provisioning.templates.versions import ConfigStore, fetch, open_store
 
 
 def resolve_sources(

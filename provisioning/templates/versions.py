@@ -27,32 +27,11 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from provisioning import aws_clients
+from provisioning.errors import SourceConfigError, UnknownDistribution, UnknownVersion
 
 # CloudFront ids are upper-case letters and digits; anything else must not
 # become part of a file name or an object key.
 _DISTRIBUTION_ID = re.compile(r"^[A-Z0-9]{1,64}$")
-
-
-class SourceConfigError(Exception):
-    """A source configuration cannot be fetched, found or saved."""
-
-
-class UnknownDistribution(SourceConfigError):
-    def __init__(self, distribution_id: str) -> None:
-        super().__init__(f"CloudFront distribution {distribution_id!r} does not exist")
-        self.distribution_id = distribution_id
-
-
-class UnknownVersion(SourceConfigError):
-    def __init__(self, distribution_id: str, version: int, existing: list[int]) -> None:
-        saved = ", ".join(map(str, existing)) if existing else "none"
-        super().__init__(
-            f"distribution {distribution_id} has no saved configuration version {version}; "
-            f"saved versions: {saved}"
-        )
-        self.distribution_id = distribution_id
-        self.version = version
-        self.existing = existing
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from provisioning.actions import renewal
 from provisioning.engine import adoption, stacks
 from provisioning.engine.issued import issued_items
 from provisioning.engine.state import clear_locks, purge, stack_outputs, stack_resources
-from provisioning.errors import RequestRejected
+from provisioning.errors import DamagedJob, RequestRejected
 from provisioning.events import catalog, outbox
 from provisioning.jobs.sealed_keys import unseal
 from provisioning.jobs.states import (
@@ -37,15 +37,7 @@ from provisioning.jobs.states import (
     job_ended,
     retry_delay,
 )
-from provisioning.jobs.store import (
-    INPUTS,
-    SEALED_KEYS,
-    STACK_CONFIG,
-    DamagedJob,
-    JobRecord,
-    Lease,
-    change,
-)
+from provisioning.jobs.store import INPUTS, SEALED_KEYS, STACK_CONFIG, JobRecord, Lease, change
 from provisioning.program.inputs import JobInputs
 from provisioning.program.spec import JobSpec
 from provisioning.service import Service

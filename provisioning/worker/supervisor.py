@@ -26,6 +26,7 @@ from typing import Any
 
 from provisioning import aws_clients
 from provisioning.engine.state import stack_outputs
+from provisioning.errors import DamagedJob
 from provisioning.jobs.states import (
     CertificateStatus,
     DistributionStatus,
@@ -34,7 +35,7 @@ from provisioning.jobs.states import (
     certificate_failed,
     retry_delay,
 )
-from provisioning.jobs.store import DamagedJob, JobRecord, change
+from provisioning.jobs.store import JobRecord, change
 from provisioning.service import Service
 
 log = logging.getLogger("provisioning.worker.supervisor")

@@ -13,7 +13,7 @@ from moto.acm.models import acm_backends
 
 from provisioning.actions import job_calls, renewal, retry
 from provisioning.engine.state import stack_resources
-from provisioning.errors import RequestRejected
+from provisioning.errors import JobConflict, RequestRejected
 from provisioning.jobs.states import Phase
 from provisioning.program.resources import DISTRIBUTION_TYPE
 from provisioning.sandbox.session import ACCOUNT
@@ -78,7 +78,7 @@ def test_a_timed_out_item_retried_reaches_success_without_touching_the_others(
     tagged = [a for a, c in certificates.items() if c.tags.get("ssl-saas:job") == job_id]
     assert sorted(tagged) == sorted(job["certList"])
 
-    with pytest.raises(job_calls.JobConflict, match="nothing"):
+    with pytest.raises(JobConflict, match="nothing"):
         retry.retry(service, job_id, lambda _: None)
 
 
