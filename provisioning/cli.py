@@ -11,10 +11,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
-from botocore.exceptions import BotoCoreError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from provisioning import aws_clients
 from provisioning.actions import job_calls, renewal, retry
-from provisioning.errors import ConfigurationError, Conflict, NotFound, Problem, RequestRejected
+from provisioning.errors import (
+    AwsFailure,
+    ConfigurationError,
+    Conflict,
+    DamagedJob,
+    NotFound,
+    Problem,
+    RequestRejected,
+    TemplateError,
+)
 from provisioning.events import outbox
 from provisioning.jobs.states import JobStatus
 from provisioning.request.validation import validate_text
@@ -295,6 +305,10 @@ FAILURES: dict[type[BaseException], tuple[Say, int]] = {
         EXIT_REFUSED,
     ),
     BotoCoreError: (lambda error, _: f"error: AWS could not be reached: {error}", EXIT_REFUSED),
+    ClientError: (lambda error, _: f"error: {aws_clients.failure(error)}", EXIT_REFUSED),
+    AwsFailure: (lambda error, _: f"error: {error}", EXIT_REFUSED),
+    TemplateError: (lambda error, _: f"error: {error}", EXIT_REFUSED),
+    DamagedJob: (lambda error, _: f"error: {error}", EXIT_REFUSED),
 }
 
 

@@ -12,7 +12,7 @@ import re
 from typing import Any, cast
 
 import pytest
-from botocore.exceptions import EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 import provisioning
 from provisioning import cli, errors
@@ -291,6 +291,28 @@ def failing(error: BaseException) -> Any:
             'error: AWS could not be reached: Could not connect to the endpoint URL: "http://aws.invalid"',
             2,
         ),
+        (
+            ["versions", "save", "E0MISSING"],
+            ClientError(
+                {"Error": {"Code": "AccessDenied"}, "ResponseMetadata": {"HTTPStatusCode": 403}},
+                "GetDistributionConfig",
+            ),
+            "error: aws GetDistributionConfig failed: AccessDenied",
+            2,
+        ),
+        (
+            ["list"],
+            AwsFailure("dynamodb", "Query", "throttled (Throttling) past the retries", True),
+            "error: dynamodb Query failed: throttled (Throttling) past the retries",
+            2,
+        ),
+        (
+            ["versions", "save", "E0MISSING"],
+            UnknownDistribution("E0MISSING"),
+            f"error: {UnknownDistribution('E0MISSING')}",
+            2,
+        ),
+        (["status", "j"], DamagedJob("j", "x", "y"), f"error: {DamagedJob('j', 'x', 'y')}", 2),
     ],
     ids=lambda value: type(value).__name__ if isinstance(value, BaseException) else None,
 )
@@ -307,9 +329,7 @@ def test_the_command_line_maps_each_error_in_one_table(
     assert capsys.readouterr() == ("", printed + "\n")
 
 
-@pytest.mark.parametrize(
-    "error", [RuntimeError("a bug"), UnknownDistribution("E0MISSING"), DamagedJob("j", "x", "y")]
-)
+@pytest.mark.parametrize("error", [RuntimeError("a bug"), KeyError("items")])
 def test_an_error_the_table_does_not_name_is_not_hidden(error: BaseException) -> None:
     args = cli.parser().parse_args(["versions", "save", "E0MISSING"])
     args.run = failing(error)
