@@ -25,8 +25,8 @@ from provisioning.api.app import MAX_BODY, create_app
 from provisioning.engine.state import Backend
 from provisioning.errors import RequestRejected
 from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.record import JobRecord, Lease
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import JobRecord, Lease
 from provisioning.request.validation import validate_text
 from provisioning.service import Service
 from provisioning.settings import ConfigurationError, Settings

@@ -21,13 +21,13 @@ from provisioning.engine.state import Backend, checkpoint, stack_key
 from provisioning.errors import RequestRejected
 from provisioning.jobs.dynamodb_store import DynamoDBJobStore, claim_key
 from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import JobStatus, Phase
 from provisioning.jobs.store import (
     CLAIM_GRACE_SECONDS,
     INPUTS,
     NAMES,
     DamagedJob,
-    JobRecord,
     JobStore,
     NamesHeld,
     StaleRecord,

@@ -12,14 +12,9 @@ import pytest
 
 from provisioning.jobs.dynamodb_store import DynamoDBJobStore
 from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import (
-    BadPageToken,
-    JobRecord,
-    JobStore,
-    StaleRecord,
-    change,
-)
+from provisioning.jobs.store import BadPageToken, JobStore, StaleRecord, change
 
 _ids = itertools.count(1)
 

@@ -28,7 +28,8 @@ from provisioning.events.catalog import Event
 from provisioning.events.outbox import SIGNATURE, Dispatcher, post, shown, signature, targets
 from provisioning.jobs.dynamodb_store import DynamoDBJobStore
 from provisioning.jobs.local_store import LocalJobStore
-from provisioning.jobs.store import EMITTED, Delivery, JobRecord, JobStore, StaleRecord
+from provisioning.jobs.record import JobRecord
+from provisioning.jobs.store import EMITTED, Delivery, JobStore, StaleRecord
 from provisioning.service import Service
 from provisioning.settings import ConfigurationError, Settings, load
 

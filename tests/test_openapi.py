@@ -33,8 +33,9 @@ from provisioning.api import models
 from provisioning.api.app import EXAMPLE_REQUEST, certificate_summaries, create_app
 from provisioning.api.models import JobRecordOut, SslRequestIn
 from provisioning.jobs.published import damaged_status, job_status
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import DamagedJob, JobRecord
+from provisioning.jobs.store import DamagedJob
 from provisioning.request import contract
 from provisioning.sandbox.session import create_templates
 from provisioning.service import Service

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from provisioning.jobs.published import advice, damaged_status, job_status, stage
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import JobStatus, Phase, Stage
-from provisioning.jobs.store import DamagedJob, JobRecord
+from provisioning.jobs.store import DamagedJob
 
 JOB = "11111111-2222-3333-4444-555555555555"
 

@@ -32,13 +32,13 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from provisioning import aws_clients
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.store import (
     IDEMPOTENCY_SECONDS,
     NAMES,
     BadPageToken,
     DamagedJob,
     Delivery,
-    JobRecord,
     KeyClaim,
     Listed,
     NamesHeld,
@@ -47,8 +47,8 @@ from provisioning.jobs.store import (
     encode_token,
     holds_key,
     holds_names,
+    now,
     queue_of,
-    stamped,
     unreadable,
     with_names,
 )
@@ -81,7 +81,7 @@ class DynamoDBJobStore:
         except NamesHeld:
             self.delete(record.jobId)
             raise
-        self.write(stamped(record), "attribute_not_exists(jobId)", {})
+        self.write(record.stamped(now()), "attribute_not_exists(jobId)", {})
 
     def get(self, job_id: str) -> JobRecord | None:
         found = self.record_item(job_id)
@@ -104,7 +104,7 @@ class DynamoDBJobStore:
         try:
             decoded(record.jobId, found)
         except DamagedJob:
-            written = stamped(record)
+            written = record.stamped(now())
             if "version" in found:
                 self.write(written, "version = :read", {":read": found["version"]})
             else:
@@ -113,7 +113,7 @@ class DynamoDBJobStore:
         raise StaleRecord(record.jobId)
 
     def put(self, record: JobRecord) -> JobRecord:
-        written = stamped(record)
+        written = record.stamped(now())
         self.write(written, "version = :read", {":read": {"N": str(record.version)}})
         return written
 

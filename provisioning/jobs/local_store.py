@@ -27,12 +27,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from provisioning.jobs.ids import valid_id
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.store import (
     NAMES,
     BadPageToken,
     DamagedJob,
     Delivery,
-    JobRecord,
     KeyClaim,
     Listed,
     NamesHeld,
@@ -41,8 +41,8 @@ from provisioning.jobs.store import (
     encode_token,
     holds_key,
     holds_names,
+    now,
     queue_of,
-    stamped,
     unreadable,
     with_names,
 )
@@ -77,7 +77,7 @@ class LocalJobStore:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         with self.locked(record.jobId):
-            self.write(stamped(record))
+            self.write(record.stamped(now()))
 
     def get(self, job_id: str) -> JobRecord | None:
         if not valid_id(job_id):
@@ -98,7 +98,7 @@ class LocalJobStore:
             stored = self.get(record.jobId)
             if stored is None or stored.version != record.version:
                 raise StaleRecord(record.jobId)
-            written = stamped(record)
+            written = record.stamped(now())
             self.write(written)
             return written
 
@@ -108,7 +108,7 @@ class LocalJobStore:
                 try:
                     self.get(record.jobId)
                 except DamagedJob:
-                    written = stamped(record)
+                    written = record.stamped(now())
                     self.write(written)
                     return written
         except FileNotFoundError:
