@@ -27,6 +27,7 @@ from provisioning.errors import (
 )
 from provisioning.events import outbox
 from provisioning.jobs.states import JobStatus
+from provisioning.program.outputs import items_of
 from provisioning.request.validation import validate_text
 from provisioning.service import Service
 from provisioning.settings import Settings, load
@@ -91,13 +92,13 @@ def progress(job: dict[str, Any]) -> str:
         f"{job['status']}: certificates {certificates} issued, "
         f"distributions {distributions} created"
     ]
-    for item in job["items"]:
-        state = f"certificate {item['certificateStatus'] or 'not yet requested'}"
-        if item["distributionId"]:
-            state += f", distribution {item['distributionId']} {item['distributionStatus']}"
-        if "error" in item:
-            state += f", failed: {item['error']}"
-        lines.append(f"  {item['key']} {item['names'][0]}: {state}")
+    for shown, item in zip(job["items"], items_of(job), strict=True):
+        state = f"certificate {item.certificate_status or 'not yet requested'}"
+        if item.distribution_id:
+            state += f", distribution {item.distribution_id} {item.distribution_status}"
+        if "error" in shown:
+            state += f", failed: {shown['error']}"
+        lines.append(f"  {item.key} {item.names[0]}: {state}")
     lines += [
         f"  DNS validation record: {name} {record['type']} {record['value']}"
         for name, record in job["dcv_validation_msg"].items()

@@ -39,8 +39,8 @@ from provisioning.errors import (
     UnknownJob,
 )
 from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.record import JobRecord, Lease
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import JobRecord, Lease
 from provisioning.request.validation import validate_text
 from provisioning.service import Service
 from provisioning.settings import Settings

@@ -23,8 +23,8 @@ from provisioning.engine.state import Backend
 from provisioning.errors import AwsFailure
 from provisioning.jobs.local_store import LocalJobStore
 from provisioning.jobs.published import job_status
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import JobRecord
 from provisioning.sandbox.moto_server import free_port
 from provisioning.service import Service
 from provisioning.settings import Settings

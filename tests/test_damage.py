@@ -21,8 +21,9 @@ from provisioning.engine.state import Backend, checkpoint, stack_key
 from provisioning.errors import DamagedJob, NamesHeld, RequestRejected, StaleRecord
 from provisioning.jobs.dynamodb_store import DynamoDBJobStore, claim_key
 from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import JobStatus, Phase
-from provisioning.jobs.store import CLAIM_GRACE_SECONDS, INPUTS, NAMES, JobRecord, JobStore
+from provisioning.jobs.store import CLAIM_GRACE_SECONDS, INPUTS, NAMES, JobStore
 from provisioning.service import Service
 from provisioning.settings import PROJECT, Settings
 from provisioning.worker import step

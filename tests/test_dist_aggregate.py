@@ -166,10 +166,20 @@ def test_items_sharing_an_issued_certificate_are_all_issued_and_ask_acm_once(
     monkeypatch.setattr(aws_clients, "acm", lambda: counting)
     outputs = {
         "items": [
-            {"key": "cnameList[0]", "certificateArn": arn},
-            {"key": "cnameList[1]", "certificateArn": arn, "certificateFrom": "cnameList[0]"},
-            {"key": "cnameList[2]", "certificateArn": arn, "certificateFrom": "cnameList[0]"},
-            {"key": "cnameList[3]", "certificateArn": pending},
+            {"key": "cnameList[0]", "names": ["cnamelist0.example.com"], "certificateArn": arn},
+            {
+                "key": "cnameList[1]",
+                "names": ["cnamelist1.example.com"],
+                "certificateArn": arn,
+                "certificateFrom": "cnameList[0]",
+            },
+            {
+                "key": "cnameList[2]",
+                "names": ["cnamelist2.example.com"],
+                "certificateArn": arn,
+                "certificateFrom": "cnameList[0]",
+            },
+            {"key": "cnameList[3]", "names": ["cnamelist3.example.com"], "certificateArn": pending},
         ]
     }
     assert issued_items(outputs) == {"cnameList[0]", "cnameList[1]", "cnameList[2]"}

@@ -14,6 +14,7 @@ import pytest
 
 from provisioning.events import catalog
 from provisioning.events.catalog import EventType
+from provisioning.program.outputs import ItemOutputs
 
 JOB = "11111111-2222-4333-8444-555555555555"
 OTHER_JOB = "11111111-2222-4333-8444-666666666666"
@@ -183,7 +184,7 @@ def test_the_same_event_of_two_items_has_two_ids() -> None:
     assert len(ready) == 2 and ready[0] != ready[1]
 
 
-CERT = {"key": "a", "names": ["a.example.com"], "certificateArn": "arn:aws:acm:cert/a"}
+CERT = ItemOutputs(key="a", names=["a.example.com"], certificate_arn="arn:aws:acm:cert/a")
 
 
 def expiring_in(days: float, now: datetime = NOW) -> catalog.Event | None:
@@ -206,7 +207,7 @@ def test_the_latest_warning_due(days: float, warning: str) -> None:
     assert found.data["reason"] == f"the certificate ends within {warning}"
     assert found.data["daysLeft"] == int(days)
     assert found.data["notAfter"] == (NOW + timedelta(days=days)).isoformat()
-    assert found.data["certificateArn"] == CERT["certificateArn"]
+    assert found.data["certificateArn"] == CERT.certificate_arn
 
 
 @pytest.mark.parametrize("days", [0, -0.5, -30])
@@ -269,7 +270,8 @@ def test_subject_fits_sns_even_with_many_long_names() -> None:
     names = [f"{'x' * 30}-{n}.customer-{n}.example.com" for n in range(60)]
     many = item("a", names=names)
     found = catalog.from_status(status([many], state="FAILED", prompt="bad"))
-    found.append(catalog.expiring(JOB, many, NOW + timedelta(days=3), NOW))  # type: ignore[arg-type]
+    shown = ItemOutputs.model_validate(many)
+    found.append(catalog.expiring(JOB, shown, NOW + timedelta(days=3), NOW))  # type: ignore[arg-type]
     for each in found:
         subject, text = catalog.readable(each)
         assert 0 < len(subject) <= 100
@@ -287,7 +289,9 @@ def test_readable_texts_say_what_to_do() -> None:
     assert "da.cloudfront.net" in text[EventType.DISTRIBUTION_DEPLOYED][1]
     assert "CAA forbids it" in text[EventType.ITEM_FAILED][1]
     assert text[EventType.JOB_FAILED][0] == f"Job {JOB} failed"
-    warning = catalog.expiring(JOB, item("a"), NOW + timedelta(days=6), NOW)
+    warning = catalog.expiring(
+        JOB, ItemOutputs.model_validate(item("a")), NOW + timedelta(days=6), NOW
+    )
     assert warning is not None
     subject, body = catalog.readable(warning)
     assert "a.example.com" in subject

@@ -25,8 +25,9 @@ from provisioning.engine.state import Backend, stack_key
 from provisioning.events import outbox
 from provisioning.events.outbox import Dispatcher
 from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import EMITTED, JobRecord
+from provisioning.jobs.store import EMITTED
 from provisioning.service import Service
 from provisioning.settings import Settings
 from tests.material import issue

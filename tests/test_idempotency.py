@@ -25,13 +25,8 @@ from provisioning.engine.state import Backend
 from provisioning.errors import IdempotencyConflict, Problem, RequestRejected, UnknownJob
 from provisioning.jobs.dynamodb_store import DynamoDBJobStore
 from provisioning.jobs.local_store import LocalJobStore
-from provisioning.jobs.store import (
-    CLAIM_GRACE_SECONDS,
-    IDEMPOTENCY_SECONDS,
-    JobRecord,
-    JobStore,
-    KeyClaim,
-)
+from provisioning.jobs.record import JobRecord
+from provisioning.jobs.store import CLAIM_GRACE_SECONDS, IDEMPOTENCY_SECONDS, JobStore, KeyClaim
 from provisioning.service import Service
 from provisioning.settings import Settings
 from provisioning.worker.supervisor import Supervisor

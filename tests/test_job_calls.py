@@ -18,9 +18,10 @@ from provisioning.engine.state import Backend, stack_key
 from provisioning.errors import DamagedJob, RequestRejected, StaleRecord, UnknownJob
 from provisioning.jobs.ids import valid_id
 from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.record import JobRecord, Lease
 from provisioning.jobs.sealed_keys import unseal
 from provisioning.jobs.states import JobStatus, Phase
-from provisioning.jobs.store import INPUTS, SEALED_KEYS, JobRecord, Lease
+from provisioning.jobs.store import INPUTS, SEALED_KEYS
 from provisioning.program.inputs import JobInputs
 from provisioning.service import Service
 from provisioning.settings import Settings

@@ -13,8 +13,9 @@ import pytest
 from provisioning.errors import BadPageToken, StaleRecord
 from provisioning.jobs.dynamodb_store import DynamoDBJobStore
 from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import JobRecord, JobStore, change
+from provisioning.jobs.store import JobStore, change
 
 _ids = itertools.count(1)
 

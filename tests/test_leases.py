@@ -12,8 +12,8 @@ from pulumi import automation as auto
 
 from provisioning.engine.state import Backend
 from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.record import JobRecord, Lease
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import JobRecord, Lease
 from provisioning.service import Service
 from provisioning.settings import Settings
 from provisioning.worker import step
@@ -43,6 +43,11 @@ def stored(service: Service, **changes: object) -> JobRecord:
     return found
 
 
+def ended(every_item: bool) -> step.Outcome:
+    """An update's outcome: every item ended, or some still waiting."""
+    return lambda record: record.update_succeeded(every_item, {})
+
+
 def test_a_held_lease_keeps_every_other_step_out(service: Service) -> None:
     stored(service, phase=Phase.QUEUED)
     first = claim(service, JOB, "a")
@@ -56,10 +61,10 @@ def test_a_lapsed_lease_is_taken_over_and_the_takeover_knows(service: Service) -
     taken = claim(service, JOB, "b")
     assert taken is not None and taken.lease is not None and taken.lease.owner == "b"
     assert taken.interrupted  # the dead step may have left resources behind
-    assert release(service, JOB, "dead", phase=Phase.DONE) is None  # the old holder can't write
-    ended = release(service, JOB, "b", phase=Phase.WAITING)
-    assert ended is not None and ended.lease is None and not ended.interrupted
-    assert ended.phase == Phase.WAITING
+    assert release(service, JOB, "dead", ended(True)) is None  # the old holder can't write
+    ended_step = release(service, JOB, "b", ended(False))
+    assert ended_step is not None and ended_step.lease is None and not ended_step.interrupted
+    assert ended_step.phase == Phase.WAITING
 
 
 def test_a_finished_job_is_not_claimed(service: Service) -> None:
@@ -73,7 +78,7 @@ def test_a_deletion_asked_during_the_step_survives_its_release(service: Service)
     current = service.store.get(JOB)
     assert current is not None
     service.store.put(current.model_copy(update={"phase": Phase.DESTROYING}))
-    released = release(service, JOB, "a", phase=Phase.DONE)
+    released = release(service, JOB, "a", ended(True))
     assert released is not None and released.phase == Phase.DESTROYING
     assert released.lease is None
 
@@ -127,10 +132,14 @@ def test_a_job_left_with_a_lapsed_lease_is_claimed_as_interrupted(service: Servi
 
 
 def test_an_update_refreshes_when_acm_knows_more_than_the_outputs() -> None:
-    pending = {"items": [{"key": "a", "certificateStatus": "PENDING_VALIDATION"}]}
+    pending = {
+        "items": [
+            {"key": "a", "names": ["a.example.com"], "certificateStatus": "PENDING_VALIDATION"}
+        ]
+    }
     assert outdated(pending, frozenset({"a"}))
     assert not outdated(pending, frozenset())
-    issued = {"items": [{"key": "a", "certificateStatus": "ISSUED"}]}
+    issued = {"items": [{"key": "a", "names": ["a.example.com"], "certificateStatus": "ISSUED"}]}
     assert not outdated(issued, frozenset({"a"}))
     assert not outdated(None, frozenset({"a"}))
 
@@ -160,10 +169,10 @@ def test_a_stack_another_updater_holds_is_waited_for_not_taken_over(
 def test_certificates_an_update_read_as_failed_are_recorded_failed() -> None:
     outputs = {
         "items": [
-            {"key": "a", "certificateStatus": "ISSUED"},
-            {"key": "b", "certificateStatus": "FAILED"},
-            {"key": "c", "certificateStatus": "VALIDATION_TIMED_OUT"},
-            {"key": "d"},
+            {"key": "a", "names": ["a.example.com"], "certificateStatus": "ISSUED"},
+            {"key": "b", "names": ["b.example.com"], "certificateStatus": "FAILED"},
+            {"key": "c", "names": ["c.example.com"], "certificateStatus": "VALIDATION_TIMED_OUT"},
+            {"key": "d", "names": ["d.example.com"]},
         ]
     }
     assert step.failures(outputs) == {

@@ -15,16 +15,21 @@ from provisioning.jobs.states import (
     job_ended,
     retry_delay,
 )
+from provisioning.program.outputs import ItemOutputs
 
 
-def item(status: str, dist: str | None = None, deployed: bool = False) -> dict[str, Any]:
-    return {
-        "key": "k",
-        "certificateArn": "arn",
-        "certificateStatus": status,
-        "distributionId": dist,
-        "distributionStatus": "Deployed" if deployed else ("InProgress" if dist else None),
-    }
+def item(status: str, dist: str | None = None, deployed: bool = False) -> ItemOutputs:
+    return outputs(
+        certificateArn="arn",
+        certificateStatus=status,
+        distributionId=dist,
+        distributionStatus="Deployed" if deployed else ("InProgress" if dist else None),
+    )
+
+
+def outputs(**fields: Any) -> ItemOutputs:
+    """Item ``k``'s outputs as the program exports them, with ``fields``."""
+    return ItemOutputs.model_validate({"key": "k", "names": ["k.example.com"], **fields})
 
 
 @pytest.mark.parametrize(
@@ -43,7 +48,7 @@ def item(status: str, dist: str | None = None, deployed: bool = False) -> dict[s
     ],
 )
 def test_an_item_ends_issued_and_deployed_or_failed(
-    found: dict[str, Any], auto_creation: bool, ended: bool
+    found: ItemOutputs, auto_creation: bool, ended: bool
 ) -> None:
     assert item_ended(found, {}, auto_creation) is ended
 
@@ -53,7 +58,7 @@ def test_an_item_with_a_recorded_error_has_ended() -> None:
 
 
 def test_an_item_reusing_a_failed_items_certificate_has_failed_and_ended() -> None:
-    shared = {**item("PENDING_VALIDATION"), "key": "j", "certificateFrom": "k"}
+    shared = item("PENDING_VALIDATION").model_copy(update={"key": "j", "certificate_from": "k"})
     assert item_failed(shared, {"k": "certificate FAILED"})
     assert item_ended(shared, {"k": "certificate FAILED"}, True)
     assert not item_failed(shared, {})
@@ -63,8 +68,9 @@ def test_a_job_ends_when_every_expected_item_has() -> None:
     done = item("ISSUED", "E1", deployed=True)
     assert job_ended([done], 1, {}, True)
     assert not job_ended([done], 2, {}, True)  # an item not made yet
-    assert not job_ended([done, {**item("PENDING_VALIDATION"), "key": "j"}], 2, {}, True)
-    failed = {**item("VALIDATION_TIMED_OUT"), "key": "j"}
+    pending = item("PENDING_VALIDATION").model_copy(update={"key": "j"})
+    assert not job_ended([done, pending], 2, {}, True)
+    failed = item("VALIDATION_TIMED_OUT").model_copy(update={"key": "j"})
     assert job_ended([done, failed], 2, {}, True)  # one failure doesn't hold the others
     issued = item("ISSUED", "E1")
     assert not job_ended([issued], 1, {}, True)  # its distribution still deploys
@@ -78,9 +84,9 @@ def test_the_watcher_asks_aws_only_about_what_is_pending() -> None:
 
 
 def test_the_watcher_asks_nothing_of_what_was_never_made() -> None:
-    unmade = {"key": "k", "certificateStatus": "PENDING_VALIDATION", "distributionStatus": None}
+    unmade = outputs(certificateStatus="PENDING_VALIDATION", distributionStatus=None)
     assert awaits_aws(unmade) == (False, False)
-    assert awaits_aws({"key": "k"}) == (False, False)
+    assert awaits_aws(outputs()) == (False, False)
 
 
 @pytest.mark.parametrize(
@@ -98,14 +104,14 @@ def test_the_watcher_asks_nothing_of_what_was_never_made() -> None:
 )
 def test_which_certificate_statuses_are_failures(status: str | None, failed: bool) -> None:
     assert certificate_failed(status) is failed
-    assert item_failed({"key": "k", "certificateStatus": status}, {}) is failed
-    assert item_failed({"key": "k", "certificateStatus": status}, {"k": "reason"})
-    assert not item_failed({"key": "k", "certificateStatus": "ISSUED"}, {"other": "reason"})
+    assert item_failed(outputs(certificateStatus=status), {}) is failed
+    assert item_failed(outputs(certificateStatus=status), {"k": "reason"})
+    assert not item_failed(outputs(certificateStatus="ISSUED"), {"other": "reason"})
 
 
 def test_a_job_with_more_items_than_expected_has_not_ended() -> None:
     done = item("ISSUED", "E1", deployed=True)
-    assert not job_ended([done, {**done, "key": "j"}], 1, {}, True)
+    assert not job_ended([done, done.model_copy(update={"key": "j"})], 1, {}, True)
     assert job_ended([], 0, {}, True)
 
 

@@ -29,7 +29,8 @@ from provisioning.events.catalog import Event
 from provisioning.events.outbox import SIGNATURE, Dispatcher, post, shown, signature, targets
 from provisioning.jobs.dynamodb_store import DynamoDBJobStore
 from provisioning.jobs.local_store import LocalJobStore
-from provisioning.jobs.store import EMITTED, Delivery, JobRecord, JobStore
+from provisioning.jobs.record import JobRecord
+from provisioning.jobs.store import EMITTED, Delivery, JobStore
 from provisioning.service import Service
 from provisioning.settings import Settings, load
 

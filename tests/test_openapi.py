@@ -35,8 +35,8 @@ from provisioning.api.models import JobRecordOut, SslRequestIn
 from provisioning.api.routes import EXAMPLE_REQUEST, certificate_summaries
 from provisioning.errors import DamagedJob
 from provisioning.jobs.published import damaged_status, job_status
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import JobRecord
 from provisioning.request import contract
 from provisioning.sandbox.session import create_templates
 from provisioning.service import Service

@@ -24,17 +24,10 @@ from provisioning import cli
 from provisioning.actions import renewal
 from provisioning.errors import StaleRecord
 from provisioning.jobs.local_store import RECORD
+from provisioning.jobs.record import JobRecord, Lease
 from provisioning.jobs.sealed_keys import seal, unseal
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import (
-    INPUTS,
-    SEALED_KEYS,
-    STACK_CONFIG,
-    JobRecord,
-    Lease,
-    change,
-    renewal_blob,
-)
+from provisioning.jobs.store import INPUTS, SEALED_KEYS, STACK_CONFIG, change, renewal_blob
 from provisioning.program.inputs import JobInputs, JobItem, Pin
 from provisioning.service import Service
 from provisioning.worker import step
@@ -604,11 +597,15 @@ def applied(
     return plain(kept), done
 
 
-def step_ends(
-    service: Service, done: dict[str, str] | None = None, phase: Phase = Phase.DONE
-) -> JobRecord:
-    """The step's release as run_step makes it, given what it applied."""
-    released = step.release(service, JOB, OWNER, applied=done, phase=phase, error=None)
+def ended(record: JobRecord) -> JobRecord:
+    """An update's outcome that ended every item."""
+    return record.update_succeeded(True, record.item_errors)
+
+
+def step_ends(service: Service, done: dict[str, str] | None = None) -> JobRecord:
+    """The step's release as run_step makes it after an update that ended
+    every item, given what it applied."""
+    released = step.release(service, JOB, OWNER, ended, applied=done)
     assert released is not None
     return released
 
@@ -881,7 +878,7 @@ def test_a_step_that_ends_without_applying_keeps_the_renewal(
     assert step.claim(service, JOB, OWNER) is not None
     keys, done = applied(service, monkeypatch, {})
     assert keys == {"pemList[0]": new.key_pem}
-    released = step.release(service, JOB, OWNER, phase=Phase.FAILED, error="update failed: x")
+    released = step.release(service, JOB, OWNER, lambda r: r.failed("update failed: x"))
     assert released is not None
     assert (released.phase, released.renewals) == (Phase.FAILED, done)
     assert pending(service) == {"pemList[0]": waiting(new)}
@@ -906,7 +903,7 @@ def test_a_renewal_applied_by_a_step_that_died_is_applied_again(
     assert pending(service) == {"pemList[0]": waiting(new)}
     taken = step.claim(service, JOB, OWNER)
     assert taken is not None and taken.interrupted
-    assert step.release(service, JOB, dead, applied=done, phase=Phase.DONE) is None
+    assert step.release(service, JOB, dead, ended, applied=done) is None
     assert pending(service) == {"pemList[0]": waiting(new)}
     again, done_again = applied(service, monkeypatch, keys)
     assert (again, done_again) == (keys, done)
@@ -1344,14 +1341,16 @@ def test_a_step_applies_the_renewals_mapped_when_it_applies_them(
     monkeypatch.setattr(step, "stacks", SimpleNamespace(job_workspace=lambda *_: nullcontext(None)))
     monkeypatch.setattr(renewal, "apply", spied_apply)
     monkeypatch.setattr(step, "update", lambda *_: {"items": []})
-    outcome = step.work(service, claimed)
+    finished = step.work(service, claimed)
+    assert finished is not None
+    outcome, done = finished
     [record] = seen
     assert record.renewals == {"pemList[0]": name}
-    assert outcome["applied"] == {"pemList[0]": name}
-    assert outcome["phase"] == Phase.WAITING  # no item ended yet
+    assert done == {"pemList[0]": name}
+    assert outcome(claimed).phase == Phase.WAITING  # no item ended yet
     assert plain(keys) == {"pemList[0]": new.key_pem}
     assert item_certificate(service, "pemList[0]") == new.cert_pem
-    released = step.release(service, JOB, OWNER, **outcome)
+    released = step.release(service, JOB, OWNER, outcome, done)
     assert released is not None
     assert (released.phase, released.renewals, released.lease) == (Phase.WAITING, {}, None)
     assert renewal_blobs(service) == {}

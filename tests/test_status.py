@@ -8,8 +8,8 @@ import pytest
 
 from provisioning.errors import DamagedJob
 from provisioning.jobs.published import advice, damaged_status, job_status, stage
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import JobStatus, Phase, Stage
-from provisioning.jobs.store import JobRecord
 
 JOB = "11111111-2222-3333-4444-555555555555"
 

@@ -23,8 +23,8 @@ from provisioning import aws_clients
 from provisioning.engine.state import Backend, stack_key
 from provisioning.errors import AwsFailure, DamagedJob
 from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.record import JobRecord, Lease
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import JobRecord, Lease
 from provisioning.service import Service
 from provisioning.settings import Settings
 from provisioning.worker import supervisor as watcher
@@ -131,6 +131,7 @@ def outputs(arn: str) -> dict[str, Any]:
         "items": [
             {
                 "key": "cnameList[0]",
+                "names": ["shop.example.com"],
                 "certificateArn": arn,
                 "certificateStatus": "PENDING_VALIDATION",
             }
@@ -542,6 +543,7 @@ def test_a_finished_deployment_is_news(
     job = stored(service, phase=Phase.WAITING)
     item = {
         "key": "k",
+        "names": ["k.example.com"],
         "certificateArn": "arn",
         "certificateStatus": "ISSUED",
         "distributionId": made["Id"],
@@ -602,7 +604,12 @@ def test_what_cloudfront_says_of_a_deployment(
     news: bool,
 ) -> None:
     fake_aws.distributions["E1"] = status
-    item = {"key": "k", "certificateStatus": "ISSUED", "distributionId": "E1"}
+    item = {
+        "key": "k",
+        "names": ["k.example.com"],
+        "certificateStatus": "ISSUED",
+        "distributionId": "E1",
+    }
     job = stored(service, phase=Phase.WAITING)
     with_outputs(monkeypatch, {"items": [item]})
     assert news_from_aws(service, job) is news
@@ -616,11 +623,27 @@ def test_one_items_news_is_the_jobs_news_and_every_item_is_asked(
     fake_aws.certificates |= {"arn:a": {"Status": "ISSUED"}, "arn:b": {"Status": "FAILED"}}
     fake_aws.distributions["E1"] = "InProgress"
     items = [
-        {"key": "a", "certificateArn": "arn:a", "certificateStatus": "PENDING_VALIDATION"},
-        {"key": "b", "certificateArn": "arn:b", "certificateStatus": "PENDING_VALIDATION"},
-        {"key": "c", "certificateStatus": "ISSUED", "distributionId": "E1"},
+        {
+            "key": "a",
+            "names": ["a.example.com"],
+            "certificateArn": "arn:a",
+            "certificateStatus": "PENDING_VALIDATION",
+        },
+        {
+            "key": "b",
+            "names": ["b.example.com"],
+            "certificateArn": "arn:b",
+            "certificateStatus": "PENDING_VALIDATION",
+        },
+        {
+            "key": "c",
+            "names": ["c.example.com"],
+            "certificateStatus": "ISSUED",
+            "distributionId": "E1",
+        },
         {
             "key": "d",
+            "names": ["d.example.com"],
             "certificateStatus": "ISSUED",
             "distributionId": "E2",
             "distributionStatus": "Deployed",

@@ -43,18 +43,10 @@ from provisioning.errors import (
 from provisioning.events import catalog, outbox
 from provisioning.jobs.ids import new_id, valid_id
 from provisioning.jobs.published import damaged_status, job_status
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.sealed_keys import seal
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import (
-    INPUTS,
-    SEALED_KEYS,
-    JobRecord,
-    KeyClaim,
-    Listed,
-    change,
-    now,
-    stored,
-)
+from provisioning.jobs.store import INPUTS, SEALED_KEYS, KeyClaim, Listed, change, now, stored
 from provisioning.program.inputs import job_inputs, private_keys
 from provisioning.request.validation import ValidRequest
 from provisioning.service import Service
@@ -239,14 +231,11 @@ def request_destroy(service: Service, job_id: str) -> None:
     otherwise a new step does. A record that can't be read is replaced by
     one that says only that the job is to be destroyed."""
 
-    def mark(record: JobRecord) -> JobRecord:
-        return record.model_copy(update={"phase": Phase.DESTROYING})
-
     if not valid_id(job_id):
         raise UnknownJob(job_id)
     while True:
         try:
-            if change(service.store, job_id, mark) is None:
+            if change(service.store, job_id, JobRecord.destroy_requested) is None:
                 raise UnknownJob(job_id)
             return
         except DamagedJob as damage:

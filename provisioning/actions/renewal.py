@@ -29,9 +29,10 @@ from provisioning.errors import (
     UnknownJob,
 )
 from provisioning.jobs.ids import valid_id
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.sealed_keys import seal, unseal
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import INPUTS, JobRecord, change, renewal_blob
+from provisioning.jobs.store import INPUTS, change, renewal_blob
 from provisioning.program.inputs import JobInputs
 from provisioning.request.contract import CertificateFiles, PemItem, validated
 from provisioning.request.reading import read_request_json
@@ -89,13 +90,7 @@ def renew(
         earlier = current.renewals.get(key)
         # Not this renewal's own blob: a write that landed unanswered is tried again.
         replaced[:] = [earlier] if earlier is not None and earlier != blob else []
-        renewals = {**current.renewals, key: blob}
-        if current.leased():
-            # The running step's release, decided on an older version, is
-            # decided again and sees the renewal: the job goes to another step.
-            return current.model_copy(update={"renewals": renewals})
-        queued = {"renewals": renewals, "phase": Phase.QUEUED, "error": None}
-        return current.model_copy(update=queued)
+        return current.renewal_queued(key, blob)
 
     try:
         if change(service.store, job_id, listed) is None:

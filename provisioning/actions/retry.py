@@ -12,8 +12,10 @@ from collections.abc import Callable
 from provisioning.engine.state import stack_outputs
 from provisioning.errors import JobConflict, UnknownJob
 from provisioning.jobs.ids import valid_id
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import Phase, item_failed
-from provisioning.jobs.store import JobRecord, change
+from provisioning.jobs.store import change
+from provisioning.program.outputs import items_of
 from provisioning.service import Service
 
 
@@ -21,7 +23,7 @@ def retry(service: Service, job_id: str, launch: Callable[[str], None]) -> list[
     """The keys of the items to be run again; the job goes to a step."""
     if not valid_id(job_id):
         raise UnknownJob(job_id)
-    outputs = stack_outputs(service.backend, job_id) or {}
+    items = items_of(stack_outputs(service.backend, job_id))
     retried: list[str] = []
 
     def again(record: JobRecord) -> JobRecord:
@@ -29,22 +31,12 @@ def retry(service: Service, job_id: str, launch: Callable[[str], None]) -> list[
             raise JobConflict("the job is being deleted")
         if record.leased():
             raise JobConflict("a step of the job is running; retry once it ends")
-        failed = [i["key"] for i in outputs.get("items", []) if item_failed(i, record.item_errors)]
+        failed = [i.key for i in items if item_failed(i, record.item_errors)]
         failed += [key for key in record.item_errors if key not in failed]
         if not failed and record.phase != Phase.FAILED:
             raise JobConflict("nothing of the job has failed")
         retried[:] = failed
-        return record.model_copy(
-            update={
-                "phase": Phase.QUEUED,
-                "error": None,
-                "item_errors": {k: v for k, v in record.item_errors.items() if k not in failed},
-                "refresh": True,
-                "check_error": None,
-                "check_failures": 0,
-                "next_check": 0.0,
-            }
-        )
+        return record.retried(failed)
 
     if change(service.store, job_id, again) is None:
         raise UnknownJob(job_id)

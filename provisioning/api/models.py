@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from provisioning.jobs.states import JobStatus, Phase, Stage
+from provisioning.program.outputs import ItemOutputs
 from provisioning.request.contract import DISTRIBUTION_ID_PATTERN
 
 
@@ -41,40 +42,20 @@ class SubmitAnswer(BaseModel):
     body: str = Field(description="the jobId")
 
 
-class ValidationRecord(BaseModel):
-    name: str
-    type: str
-    value: str
-
-
 class DcvRecord(BaseModel):
     type: str
     value: str
 
 
-class ItemDetail(BaseModel):
+class ItemDetail(ItemOutputs):
     """One request item: its certificate and its distribution. AWS's own
     statuses are strings, as AWS spells them."""
 
-    key: str = Field(description="the item's place in the request, e.g. cnameList[0]")
-    names: list[str]
-    certificateArn: str | None = None
-    certificateStatus: str | None = Field(default=None, description="ACM's status")
-    validationRecords: list[ValidationRecord] = []
-    sourceDistributionId: str | None = None
-    configVersion: int | None = None
-    distributionId: str | None = None
-    distributionArn: str | None = None
-    distributionDomainName: str | None = None
-    distributionStatus: str | None = Field(default=None, description="InProgress or Deployed")
-    warnings: list[str] = []
     error: str | None = Field(default=None, description="why this item failed (only if it did)")
-    checkError: str | None = Field(
-        default=None, description="why AWS could not be asked about this item (only then)"
-    )
-    certificateFrom: str | None = Field(
+    check_error: str | None = Field(
         default=None,
-        description="with dist_aggregate: the item whose wildcard certificate this one uses",
+        alias="checkError",
+        description="why AWS could not be asked about this item (only then)",
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from provisioning import aws_clients
 from provisioning.jobs.states import CertificateStatus
+from provisioning.program.outputs import items_of
 
 
 def issued_items(outputs: Mapping[str, Any] | None) -> frozenset[str]:
@@ -17,14 +18,14 @@ def issued_items(outputs: Mapping[str, Any] | None) -> frozenset[str]:
     acm = aws_clients.acm()
     statuses: dict[str, str] = {}  # by ARN
     issued = set()
-    for item in (outputs or {}).get("items", []):
-        arn = item.get("certificateArn")
-        if item.get("distributionId"):
-            issued.add(item["key"])
+    for item in items_of(outputs):
+        arn = item.certificate_arn
+        if item.distribution_id:
+            issued.add(item.key)
         elif arn:
             if arn not in statuses:
                 found = acm.describe_certificate(CertificateArn=arn)["Certificate"]
                 statuses[arn] = found["Status"]
             if statuses[arn] == CertificateStatus.ISSUED:
-                issued.add(item["key"])
+                issued.add(item.key)
     return frozenset(issued)

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from provisioning.jobs.states import CertificateStatus, DistributionStatus, JobStatus
+from provisioning.program.outputs import ItemOutputs, items_of
 
 NAMESPACE = uuid.UUID("6f1d1c3e-4a8e-4f57-9a0b-2f5c1e9d7b10")
 EXPIRY_WARNINGS = (30, 7, 1)  # days before an imported certificate ends
@@ -75,51 +76,47 @@ def from_status(job: dict[str, Any]) -> list[Event]:
     failure; then the job's end."""
     job_id = job["jobId"]
     found = []
-    for item in job.get("items", []):
-        key, names = item["key"], item["names"]
-        about = {"key": key, "names": names}
-        if item.get("validationRecords") and "certificateFrom" not in item:
+    for shown, item in zip(job.get("items", []), items_of(job), strict=True):
+        key = item.key
+        about = {"key": key, "names": item.names}
+        if item.validation_records and item.certificate_from is None:
+            records = [r.model_dump() for r in item.validation_records]
             found.append(
-                event(
-                    job_id,
-                    EventType.DCV_RECORDS_READY,
-                    {**about, "records": item["validationRecords"]},
-                    key,
-                )
+                event(job_id, EventType.DCV_RECORDS_READY, {**about, "records": records}, key)
             )
-        if item.get("certificateStatus") == CertificateStatus.ISSUED:
-            arn = item["certificateArn"]
+        if item.certificate_status == CertificateStatus.ISSUED:
+            arn = item.certificate_arn
             found.append(
                 event(
                     job_id,
                     EventType.CERTIFICATE_ISSUED,
                     {**about, "certificateArn": arn},
                     key,
-                    arn,
+                    str(arn),
                 )
             )
-        if item.get("distributionStatus") == DistributionStatus.DEPLOYED:
+        if item.distribution_status == DistributionStatus.DEPLOYED:
             found.append(
                 event(
                     job_id,
                     EventType.DISTRIBUTION_DEPLOYED,
                     {
                         **about,
-                        "distributionId": item["distributionId"],
-                        "domainName": item["distributionDomainName"],
+                        "distributionId": item.distribution_id,
+                        "domainName": item.distribution_domain_name,
                     },
                     key,
-                    item["distributionId"],
+                    str(item.distribution_id),
                 )
             )
-        if item.get("error"):
+        if shown.get("error"):
             found.append(
                 event(
                     job_id,
                     EventType.ITEM_FAILED,
-                    {**about, "reason": item["error"]},
+                    {**about, "reason": shown["error"]},
                     key,
-                    item["error"],
+                    shown["error"],
                 )
             )
     if job.get("status") == JobStatus.SUCCESS:
@@ -131,7 +128,7 @@ def from_status(job: dict[str, Any]) -> list[Event]:
     return found
 
 
-def expiring(job_id: str, item: dict[str, Any], not_after: datetime, now: datetime) -> Event | None:
+def expiring(job_id: str, item: ItemOutputs, not_after: datetime, now: datetime) -> Event | None:
     """The latest warning due for a certificate ending at ``not_after``: 30,
     7 and 1 days before. A certificate renewed in place ends later, so its
     warnings are new events."""
@@ -144,30 +141,30 @@ def expiring(job_id: str, item: dict[str, Any], not_after: datetime, now: dateti
         job_id,
         EventType.CERTIFICATE_EXPIRING,
         {
-            "key": item["key"],
-            "names": item["names"],
-            "certificateArn": item["certificateArn"],
+            "key": item.key,
+            "names": item.names,
+            "certificateArn": item.certificate_arn,
             "notAfter": not_after.isoformat(),
             "daysLeft": int(days),
             "reason": f"the certificate ends within {warning} day{'s' if warning > 1 else ''}",
         },
-        item["key"],
+        item.key,
         not_after.isoformat(),
         str(warning),
     )
 
 
-def renewal_failing(job_id: str, item: dict[str, Any], reason: str) -> Event:
+def renewal_failing(job_id: str, item: ItemOutputs, reason: str) -> Event:
     return event(
         job_id,
         EventType.CERTIFICATE_EXPIRING,
         {
-            "key": item["key"],
-            "names": item["names"],
-            "certificateArn": item["certificateArn"],
+            "key": item.key,
+            "names": item.names,
+            "certificateArn": item.certificate_arn,
             "reason": f"ACM's managed renewal is failing: {reason}",
         },
-        item["key"],
+        item.key,
         "renewal",
         reason,
     )

@@ -34,6 +34,7 @@ from provisioning.events.catalog import Event
 from provisioning.jobs.published import job_status
 from provisioning.jobs.states import CertificateStatus, JobStatus, retry_delay
 from provisioning.jobs.store import EMITTED, Delivery
+from provisioning.program.outputs import items_of
 from provisioning.service import Service
 
 log = logging.getLogger("provisioning.events.outbox")
@@ -127,10 +128,10 @@ def sweep(service: Service) -> None:
 
 def certificate_warnings(acm: object, job: dict, now: datetime) -> list[Event]:
     found = []
-    for item in job["items"]:
-        if "certificateFrom" in item or item["certificateStatus"] != CertificateStatus.ISSUED:
+    for item in items_of(job):
+        if item.certificate_from is not None or item.certificate_status != CertificateStatus.ISSUED:
             continue
-        detail = acm.describe_certificate(CertificateArn=item["certificateArn"])["Certificate"]  # type: ignore[attr-defined]
+        detail = acm.describe_certificate(CertificateArn=item.certificate_arn)["Certificate"]  # type: ignore[attr-defined]
         if detail.get("Type") == "IMPORTED" and detail.get("NotAfter"):
             ends = detail["NotAfter"].astimezone(UTC)  # botocore gives local time
             warning = catalog.expiring(job["jobId"], item, ends, now)

@@ -33,19 +33,19 @@ from pydantic import ValidationError
 
 from provisioning import aws_clients
 from provisioning.errors import BadPageToken, DamagedJob, NamesHeld, StaleRecord
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.store import (
     IDEMPOTENCY_SECONDS,
     NAMES,
     Delivery,
-    JobRecord,
     KeyClaim,
     Listed,
     decode_token,
     encode_token,
     holds_key,
     holds_names,
+    now,
     queue_of,
-    stamped,
     unreadable,
     with_names,
 )
@@ -78,7 +78,7 @@ class DynamoDBJobStore:
         except NamesHeld:
             self.delete(record.jobId)
             raise
-        self.write(stamped(record), "attribute_not_exists(jobId)", {})
+        self.write(record.stamped(now()), "attribute_not_exists(jobId)", {})
 
     def get(self, job_id: str) -> JobRecord | None:
         found = self.record_item(job_id)
@@ -101,7 +101,7 @@ class DynamoDBJobStore:
         try:
             decoded(record.jobId, found)
         except DamagedJob:
-            written = stamped(record)
+            written = record.stamped(now())
             if "version" in found:
                 self.write(written, "version = :read", {":read": found["version"]})
             else:
@@ -110,7 +110,7 @@ class DynamoDBJobStore:
         raise StaleRecord(record.jobId)
 
     def put(self, record: JobRecord) -> JobRecord:
-        written = stamped(record)
+        written = record.stamped(now())
         self.write(written, "version = :read", {":read": {"N": str(record.version)}})
         return written
 

@@ -28,18 +28,18 @@ from pydantic import ValidationError
 
 from provisioning.errors import BadPageToken, DamagedJob, NamesHeld, StaleRecord
 from provisioning.jobs.ids import valid_id
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.store import (
     NAMES,
     Delivery,
-    JobRecord,
     KeyClaim,
     Listed,
     decode_token,
     encode_token,
     holds_key,
     holds_names,
+    now,
     queue_of,
-    stamped,
     unreadable,
     with_names,
 )
@@ -74,7 +74,7 @@ class LocalJobStore:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         with self.locked(record.jobId):
-            self.write(stamped(record))
+            self.write(record.stamped(now()))
 
     def get(self, job_id: str) -> JobRecord | None:
         if not valid_id(job_id):
@@ -95,7 +95,7 @@ class LocalJobStore:
             stored = self.get(record.jobId)
             if stored is None or stored.version != record.version:
                 raise StaleRecord(record.jobId)
-            written = stamped(record)
+            written = record.stamped(now())
             self.write(written)
             return written
 
@@ -105,7 +105,7 @@ class LocalJobStore:
                 try:
                     self.get(record.jobId)
                 except DamagedJob:
-                    written = stamped(record)
+                    written = record.stamped(now())
                     self.write(written)
                     return written
         except FileNotFoundError:

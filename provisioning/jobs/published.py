@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from provisioning.errors import DamagedJob
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import (
     CertificateStatus,
     JobStatus,
@@ -16,7 +17,7 @@ from provisioning.jobs.states import (
     awaits_aws,
     item_failed,
 )
-from provisioning.jobs.store import JobRecord
+from provisioning.program.outputs import ItemOutputs, items_of
 
 STAGES = ("certCreateStageStatus", "certValidationStageStatus", "distStageStatus")
 
@@ -29,25 +30,14 @@ def stage(total: int, done: int, failed: bool, started: bool) -> Stage:
     return Stage.INPROGRESS if started else Stage.NOTSTART
 
 
-def item_detail(item: dict[str, Any], record: JobRecord) -> dict[str, Any]:
-    detail = {
-        "key": item["key"],
-        "names": item["names"],
-        "certificateArn": item.get("certificateArn"),
-        "certificateStatus": item.get("certificateStatus"),
-        "validationRecords": item.get("validationRecords", []),
-        "sourceDistributionId": item.get("sourceDistributionId"),
-        "configVersion": item.get("configVersion"),
-        "distributionId": item.get("distributionId"),
-        "distributionArn": item.get("distributionArn"),
-        "distributionDomainName": item.get("distributionDomainName"),
-        "distributionStatus": item.get("distributionStatus"),
-        "warnings": item.get("warnings", []),
-    }
-    if item.get("certificateFrom"):  # only on items reusing another's certificate
-        detail["certificateFrom"] = item["certificateFrom"]
-    if item["key"] in record.item_errors:
-        detail["error"] = record.item_errors[item["key"]]
+def item_detail(item: ItemOutputs, record: JobRecord) -> dict[str, Any]:
+    """The item's outputs, every field shown (``certificateFrom`` only on
+    items reusing another's certificate), plus why it failed and why AWS
+    could not be asked about it, when so."""
+    reused = item.certificate_from is not None
+    detail = item.model_dump(mode="json", exclude=None if reused else {"certificate_from"})
+    if item.key in record.item_errors:
+        detail["error"] = record.item_errors[item.key]
     if checks_failing(record) and any(awaits_aws(item)):
         detail["checkError"] = record.check_error
     return detail
@@ -58,15 +48,15 @@ def job_status(record: JobRecord, outputs: dict[str, Any] | None) -> dict[str, A
     lifecycle rules. Certificates are counted as made: an item reusing
     another's certificate (dist_aggregate) adds none, which the outputs
     tell from the job's first update on."""
-    items = [item_detail(i, record) for i in (outputs or {}).get("items", [])]
+    items = items_of(outputs)
     auto_creation, total = record.auto_creation, record.items
-    own = [i for i in items if "certificateFrom" not in i]
+    own = [i for i in items if i.certificate_from is None]
     certs_total = total - (len(items) - len(own))
     failed_job = record.phase == Phase.FAILED
-    certs_made = sum(1 for i in own if i["certificateArn"])
-    issued = sum(1 for i in own if i["certificateStatus"] == CertificateStatus.ISSUED)
+    certs_made = sum(1 for i in own if i.certificate_arn)
+    issued = sum(1 for i in own if i.certificate_status == CertificateStatus.ISSUED)
     cert_failed = any(item_failed(i, record.item_errors) for i in items)
-    dists = [i for i in items if i["distributionId"]]
+    dists = [i for i in items if i.distribution_id]
     started = record.phase != Phase.QUEUED
 
     cert_create = stage(certs_total, certs_made, failed_job and certs_made < certs_total, started)
@@ -88,18 +78,18 @@ def job_status(record: JobRecord, outputs: dict[str, Any] | None) -> dict[str, A
         "certCreateStageStatus": cert_create,
         "certValidationStageStatus": cert_validation,
         "distStageStatus": dist_stage,
-        "certList": [i["certificateArn"] for i in own if i["certificateArn"]],
-        "distList": [i["distributionArn"] for i in dists],
+        "certList": [i.certificate_arn for i in own if i.certificate_arn],
+        "distList": [i.distribution_arn for i in dists],
         "promptInfo": prompt(record),
         "dcv_validation_msg": {
-            r["name"]: {"type": r["type"], "value": r["value"]}
+            r.name: {"type": r.type, "value": r.value}
             for i in items
-            if i["certificateStatus"] == CertificateStatus.PENDING_VALIDATION
-            for r in i["validationRecords"]
+            if i.certificate_status == CertificateStatus.PENDING_VALIDATION
+            for r in i.validation_records
         },
         "status": overall(record, stages),
         "phase": record.phase,
-        "items": items,
+        "items": [item_detail(i, record) for i in items],
     }
 
 

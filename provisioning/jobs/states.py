@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+
+from provisioning.program.outputs import ItemOutputs
 
 
 class Phase(StrEnum):
@@ -80,48 +81,48 @@ def certificate_failed(status: str | None) -> bool:
     return status in CERTIFICATE_FAILURES
 
 
-def item_failed(item: Mapping[str, Any], errors: Mapping[str, str]) -> bool:
+def item_failed(item: ItemOutputs, errors: Mapping[str, str]) -> bool:
     """Failed itself, or reusing the certificate of an item that failed."""
     return (
-        certificate_failed(item.get("certificateStatus"))
-        or item["key"] in errors
-        or item.get("certificateFrom") in errors
+        certificate_failed(item.certificate_status)
+        or item.key in errors
+        or item.certificate_from in errors
     )
 
 
-def item_ended(item: Mapping[str, Any], errors: Mapping[str, str], auto_creation: bool) -> bool:
+def item_ended(item: ItemOutputs, errors: Mapping[str, str], auto_creation: bool) -> bool:
     """An item has ended when it failed, or when its certificate is issued
     and (with auto_creation) its distribution deployed, both as the outputs
     say: a job never ends on outputs that still show a certificate pending.
     One failed item never stops the others."""
     if item_failed(item, errors):
         return True
-    issued = item.get("certificateStatus") == CertificateStatus.ISSUED
+    issued = item.certificate_status == CertificateStatus.ISSUED
     if auto_creation:
         return (
             issued
-            and bool(item.get("distributionId"))
-            and (item.get("distributionStatus") == DistributionStatus.DEPLOYED)
+            and bool(item.distribution_id)
+            and item.distribution_status == DistributionStatus.DEPLOYED
         )
     return issued
 
 
 def job_ended(
-    items: list[Mapping[str, Any]], expected: int, errors: Mapping[str, str], auto_creation: bool
+    items: list[ItemOutputs], expected: int, errors: Mapping[str, str], auto_creation: bool
 ) -> bool:
     """Decided from the outputs of the update that just ran (refreshed when
     news came from AWS), never from an older checkpoint."""
     return len(items) == expected and all(item_ended(i, errors, auto_creation) for i in items)
 
 
-def awaits_aws(item: Mapping[str, Any]) -> tuple[bool, bool]:
+def awaits_aws(item: ItemOutputs) -> tuple[bool, bool]:
     """Whether the item waits on ACM (validation) and on CloudFront
     (deployment): what the watcher asks AWS about."""
-    certificate = bool(item.get("certificateArn")) and (
-        item.get("certificateStatus") == CertificateStatus.PENDING_VALIDATION
+    certificate = bool(item.certificate_arn) and (
+        item.certificate_status == CertificateStatus.PENDING_VALIDATION
     )
-    distribution = bool(item.get("distributionId")) and (
-        item.get("distributionStatus") != DistributionStatus.DEPLOYED
+    distribution = bool(item.distribution_id) and (
+        item.distribution_status != DistributionStatus.DEPLOYED
     )
     return certificate, distribution
 

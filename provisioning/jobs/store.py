@@ -29,7 +29,8 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from provisioning.errors import BadPageToken, DamagedJob, StaleRecord
-from provisioning.jobs.states import OPEN_PHASES, Phase
+from provisioning.jobs.record import JobRecord
+from provisioning.jobs.states import Phase
 
 INPUTS = "inputs"  # JobInputs as JSON
 STACK_CONFIG = "stack-config"  # the job's Pulumi.<jobId>.yaml: ciphertext only
@@ -51,52 +52,6 @@ def renewal_blob() -> str:
 CLAIM_GRACE_SECONDS = 300.0
 # How long an Idempotency-Key answers with its first submission's job.
 IDEMPOTENCY_SECONDS = 24 * 3600.0
-
-
-class Lease(BaseModel):
-    """A step's claim on a job: who holds it and until when (epoch seconds).
-    Its holder renews it while the step runs; once it lapses, any instance
-    may take the job over."""
-
-    owner: str
-    expires: float
-
-    def held(self, now: float | None = None) -> bool:
-        return self.expires > (time.time() if now is None else now)
-
-
-class JobRecord(BaseModel):
-    jobId: str
-    jobType: str
-    creationDate: str
-    job_input: dict[str, Any]
-    items: int  # certificates the job makes (one per request item)
-    auto_creation: bool
-    phase: Phase = Phase.QUEUED
-    error: str | None = None  # why the job failed, in words a caller can act on
-    item_errors: dict[str, str] = {}  # item key -> why that item failed
-    lease: Lease | None = None
-    # A step began and has not ended cleanly: the next one looks for
-    # resources the interrupted one may have made.
-    interrupted: bool = False
-    # News from AWS: the next update re-reads certificates and distributions.
-    refresh: bool = False
-    # Item key -> the blob of its renewed certificate, for the next step.
-    renewals: dict[str, str] = {}
-    # Why the last look at AWS for news failed (None once one succeeds), how
-    # many failed in a row, and when (epoch seconds) to look again.
-    check_error: str | None = None
-    check_failures: int = 0
-    next_check: float = 0.0
-    version: int = 0
-    updated: str = ""
-
-    @property
-    def open(self) -> bool:
-        return self.phase in OPEN_PHASES
-
-    def leased(self) -> bool:
-        return self.lease is not None and self.lease.held()
 
 
 class KeyClaim(BaseModel):
@@ -241,10 +196,6 @@ class JobStore(Protocol):
 
 def now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def stamped(record: JobRecord) -> JobRecord:
-    return record.model_copy(update={"version": record.version + 1, "updated": now()})
 
 
 def change(

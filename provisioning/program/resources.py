@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from provisioning.program.inputs import JobItem
+from provisioning.program.outputs import ItemOutputs
 from provisioning.program.spec import JobSpec, Source
 from provisioning.program.translation import translate
 from provisioning.settings import CERTIFICATE_REGION, TLS_POLICIES
@@ -112,30 +113,37 @@ def validation_records(
 
 def item_outputs(spec: JobSpec, item: JobItem, cert: aws.acm.Certificate) -> dict[str, Any]:
     """Every item shows the certificate it is served with, its own or the
-    one it reuses (then ``certificateFrom`` names that certificate's item)."""
-    outputs: dict[str, Any] = {
+    one it reuses (then ``certificate_from`` names that certificate's item)."""
+    fields: dict[str, Any] = {
         "key": item.key,
         "names": list(item.names),
-        "certificateArn": cert.arn,
-        "certificateStatus": cert.status,
-        "validationRecords": cert.domain_validation_options.apply(validation_records),
+        "certificate_arn": cert.arn,
+        "certificate_status": cert.status,
+        "validation_records": cert.domain_validation_options.apply(validation_records),
     }
     if item.certificate_from is not None:
-        outputs["certificateFrom"] = item.certificate_from
+        fields["certificate_from"] = item.certificate_from
     source = spec.sources.get(item.key)
     if source is not None:
-        outputs["sourceDistributionId"] = source.distribution_id
-        outputs["configVersion"] = source.version
+        fields["source_distribution_id"] = source.distribution_id
+        fields["config_version"] = source.version
     if source is not None and spec.makes_distribution(item):
         dist, warnings = distribution(spec, item, cert, source)
-        outputs |= {
-            "distributionId": dist.id,
-            "distributionArn": dist.arn,
-            "distributionDomainName": dist.domain_name,
-            "distributionStatus": dist.status,
+        fields |= {
+            "distribution_id": dist.id,
+            "distribution_arn": dist.arn,
+            "distribution_domain_name": dist.domain_name,
+            "distribution_status": dist.status,
             "warnings": list(warnings),
         }
-    return outputs
+    return ItemOutputs.exported(**fields)
+
+
+def held_outputs(item: JobItem) -> dict[str, Any]:
+    """A failed item holds nothing: its outputs name it and, when it reuses
+    another's certificate, that item."""
+    reused = {} if item.certificate_from is None else {"certificate_from": item.certificate_from}
+    return ItemOutputs.exported(key=item.key, names=list(item.names), **reused)
 
 
 def run(spec: JobSpec) -> None:
@@ -145,10 +153,7 @@ def run(spec: JobSpec) -> None:
     items: list[dict[str, Any]] = []
     for item in spec.inputs.items:
         if {item.key, item.certificate_from} & spec.failed:
-            held = {"key": item.key, "names": list(item.names)}
-            if item.certificate_from is not None:
-                held["certificateFrom"] = item.certificate_from
-            items.append(held)
+            items.append(held_outputs(item))
             continue
         if item.certificate_from is None:
             certificates[item.key] = certificate(spec, item)

@@ -17,7 +17,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pulumi import automation as auto
@@ -29,22 +29,27 @@ from provisioning.engine.issued import issued_items
 from provisioning.engine.state import clear_locks, purge, stack_outputs, stack_resources
 from provisioning.errors import DamagedJob, RequestRejected
 from provisioning.events import catalog, outbox
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.sealed_keys import unseal
 from provisioning.jobs.states import (
     CertificateStatus,
     Phase,
     certificate_failed,
     job_ended,
-    retry_delay,
 )
-from provisioning.jobs.store import INPUTS, SEALED_KEYS, STACK_CONFIG, JobRecord, Lease, change
+from provisioning.jobs.store import INPUTS, SEALED_KEYS, STACK_CONFIG, change
 from provisioning.program.inputs import JobInputs
+from provisioning.program.outputs import items_of
 from provisioning.program.spec import JobSpec
 from provisioning.service import Service
 from provisioning.settings import load
 from provisioning.templates.pinning import load_sources
 
 log = logging.getLogger("provisioning.worker.step")
+
+# How a step ended, as one of the record's outcome transitions; applied to
+# the record current when the step releases the job, not the one it claimed.
+Outcome = Callable[[JobRecord], JobRecord]
 
 
 def engine_error(error: auto.CommandError) -> str:
@@ -62,16 +67,7 @@ def claim(service: Service, job_id: str, owner: str) -> JobRecord | None:
     def take(record: JobRecord) -> JobRecord | None:
         if record.leased() or not record.open:
             return None
-        phase = Phase.DESTROYING if record.phase == Phase.DESTROYING else Phase.RUNNING
-        return record.model_copy(
-            update={
-                "lease": Lease(owner=owner, expires=time.time() + ttl),
-                "interrupted": record.interrupted
-                or record.phase == Phase.RUNNING
-                or record.lease is not None,
-                "phase": phase,
-            }
-        )
+        return record.claimed(owner, time.time() + ttl)
 
     return change(service.store, job_id, take)
 
@@ -133,34 +129,25 @@ class Renewal:
     def extend(self, record: JobRecord) -> JobRecord | None:
         if record.lease is None or record.lease.owner != self.owner:
             return None
-        lease = Lease(owner=self.owner, expires=time.time() + self.service.settings.lease_seconds)
-        return record.model_copy(update={"lease": lease})
+        return record.lease_renewed(time.time() + self.service.settings.lease_seconds)
 
 
 def release(
     service: Service,
     job_id: str,
     owner: str,
-    applied: dict[str, str] | None = None,
-    **changes: Any,
+    outcome: Outcome,
+    applied: Mapping[str, str] | None = None,
 ) -> JobRecord | None:
-    """Ends the step: applies ``changes`` and gives up the lease, only while
-    this step still holds it. A deletion asked for meanwhile is kept. The
-    renewals the step ``applied`` are done with; one that came meanwhile
-    (its write made this one be decided again) sends the job to another
-    step."""
+    """Ends the step: records its ``outcome`` and gives up the lease, only
+    while this step still holds it (see ``JobRecord.released``). The
+    renewals the step ``applied`` are done with, their blobs removed."""
     done = applied or {}
 
     def finish(record: JobRecord) -> JobRecord | None:
         if record.lease is None or record.lease.owner != owner:
             return None
-        update = {**changes, "lease": None, "interrupted": False}
-        update["renewals"] = {k: v for k, v in record.renewals.items() if done.get(k) != v}
-        if record.phase == Phase.DESTROYING:
-            update.pop("phase", None)
-        elif update["renewals"] and update.get("phase") in (Phase.DONE, Phase.WAITING):
-            update["phase"] = Phase.QUEUED
-        return record.model_copy(update=update)
+        return outcome(record).released(done)
 
     released = change(service.store, job_id, finish)
     if released is not None:
@@ -173,17 +160,8 @@ def retry_later(service: Service, record: JobRecord, owner: str, reason: str) ->
     """AWS out of reach is no reason to fail a job: the step says why on the
     job and gives it back, to be tried again after a growing wait."""
     log.warning("job %s: step stopped, to be tried again: %s", record.jobId, reason)
-    failures = record.check_failures + 1
-    release(
-        service,
-        record.jobId,
-        owner,
-        phase=Phase.WAITING,
-        refresh=True,
-        check_error=reason,
-        check_failures=failures,
-        next_check=time.time() + retry_delay(service.settings.poll_seconds, failures),
-    )
+    poll = service.settings.poll_seconds
+    release(service, record.jobId, owner, lambda r: r.deferred(reason, time.time(), poll))
 
 
 def run_step(service: Service, job_id: str, on_lost: Callable[[], None]) -> None:
@@ -194,37 +172,30 @@ def run_step(service: Service, job_id: str, on_lost: Callable[[], None]) -> None
     log.info("step begins: job %s by %s", job_id, owner)
     try:
         with Renewal(service, job_id, owner, on_lost):
-            outcome = work(service, record)
-        release(service, job_id, owner, **outcome)
+            finished = work(service, record)
+        if finished is not None:
+            outcome, applied = finished
+            release(service, job_id, owner, outcome, applied)
     except auto.ConcurrentUpdateError:
         # Someone outside the service updates the stack: not a dead step of
         # ours (whose lock a takeover would clear), so waited for.
         retry_later(service, record, owner, "another update of the stack is running")
     except auto.CommandError as error:
         action = "destroy" if record.phase == Phase.DESTROYING else "update"
-        release(
-            service,
-            job_id,
-            owner,
-            phase=Phase.FAILED,
-            error=f"{action} failed: {engine_error(error)}",
-        )
+        failure = f"{action} failed: {engine_error(error)}"
+        release(service, job_id, owner, lambda r: r.failed(failure))
     except RequestRejected as rejected:
         reasons = "; ".join(str(p) for p in rejected.problems)
-        release(service, job_id, owner, phase=Phase.FAILED, error=f"the job was refused: {reasons}")
+        refused = f"the job was refused: {reasons}"
+        release(service, job_id, owner, lambda r: r.failed(refused))
     except Exception as error:
         trouble = aws_clients.failure(error)
         if trouble is not None and trouble.transient:
             retry_later(service, record, owner, str(trouble))
         else:
             log.exception("job %s: step failed", job_id)
-            release(
-                service,
-                job_id,
-                owner,
-                phase=Phase.FAILED,
-                error=f"internal error ({type(error).__name__}); see the service log",
-            )
+            internal = f"internal error ({type(error).__name__}); see the service log"
+            release(service, job_id, owner, lambda r: r.failed(internal))
     log.info("step ends: job %s by %s", job_id, owner)
     try:
         outbox.observe(service, job_id)
@@ -232,9 +203,11 @@ def run_step(service: Service, job_id: str, on_lost: Callable[[], None]) -> None
         log.warning("job %s: posting its events failed: %s", job_id, error)
 
 
-def work(service: Service, record: JobRecord) -> dict[str, Any]:
-    """The step itself; returns the record's changes. A deletion asked for
-    while the update ran is carried out in the same step."""
+def work(service: Service, record: JobRecord) -> tuple[Outcome, dict[str, str]] | None:
+    """The step itself; returns its outcome and the renewals it applied, or
+    None once the job is destroyed (nothing of it is left to record). A
+    deletion asked for while the update ran is carried out in the same
+    step."""
     job_id = record.jobId
     with stacks.job_workspace(service.settings, service.store, job_id) as ws:
         if record.interrupted:
@@ -242,7 +215,7 @@ def work(service: Service, record: JobRecord) -> dict[str, Any]:
             adopt_strays(service, ws, job_id)
         if record.phase == Phase.DESTROYING:
             destroy(service, ws, job_id)
-            return {}
+            return None
         if service.store.get_blob(job_id, STACK_CONFIG) is None:
             sealed = service.store.get_blob(job_id, SEALED_KEYS)
             keys = unseal(sealed, service.settings) if sealed else {}
@@ -253,22 +226,13 @@ def work(service: Service, record: JobRecord) -> dict[str, Any]:
         current = service.store.get(job_id)
         if current is not None and current.phase == Phase.DESTROYING:
             destroy(service, ws, job_id)
-            return {}
+            return None
         errors = {
             **failures(outputs),
             **(current.item_errors if current else record.item_errors),
         }
-        ended = job_ended(outputs.get("items", []), record.items, errors, record.auto_creation)
-        return {
-            "applied": applied,
-            "phase": Phase.DONE if ended else Phase.WAITING,
-            "error": None,
-            "item_errors": errors,
-            "refresh": False,
-            "check_error": None,
-            "check_failures": 0,
-            "next_check": 0.0,
-        }
+        ended = job_ended(items_of(outputs), record.items, errors, record.auto_creation)
+        return lambda r: r.update_succeeded(ended, errors), applied
 
 
 def update(service: Service, ws: auto.LocalWorkspace, record: JobRecord) -> dict[str, Any]:
@@ -301,9 +265,9 @@ def failures(outputs: dict[str, Any]) -> dict[str, str]:
     """Items whose certificate the update read as failed: recorded as
     failed, so they hold nothing until retried."""
     return {
-        item["key"]: f"certificate {item['certificateStatus']}"
-        for item in outputs.get("items", [])
-        if certificate_failed(item.get("certificateStatus"))
+        item.key: f"certificate {item.certificate_status}"
+        for item in items_of(outputs)
+        if certificate_failed(item.certificate_status)
     }
 
 
@@ -323,8 +287,8 @@ def outdated(outputs: dict[str, Any] | None, issued: frozenset[str]) -> bool:
     """Whether a certificate ACM reports issued still shows otherwise in the
     outputs."""
     return any(
-        item["key"] in issued and item.get("certificateStatus") != CertificateStatus.ISSUED
-        for item in (outputs or {}).get("items", [])
+        item.key in issued and item.certificate_status != CertificateStatus.ISSUED
+        for item in items_of(outputs)
     )
 
 

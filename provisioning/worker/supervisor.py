@@ -27,15 +27,16 @@ from typing import Any
 from provisioning import aws_clients
 from provisioning.engine.state import stack_outputs
 from provisioning.errors import DamagedJob
+from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import (
     CertificateStatus,
     DistributionStatus,
     Phase,
     awaits_aws,
     certificate_failed,
-    retry_delay,
 )
-from provisioning.jobs.store import JobRecord, change
+from provisioning.jobs.store import change
+from provisioning.program.outputs import items_of
 from provisioning.service import Service
 
 log = logging.getLogger("provisioning.worker.supervisor")
@@ -156,16 +157,7 @@ def news_from_aws(service: Service, record: JobRecord) -> bool:
     def mark(current: JobRecord) -> JobRecord | None:
         if current.phase != Phase.WAITING:
             return None
-        errors = {**current.item_errors, **failures}
-        return current.model_copy(
-            update={
-                "refresh": current.refresh or news,
-                "item_errors": errors,
-                "check_error": None,
-                "check_failures": 0,
-                "next_check": 0.0,
-            }
-        )
+        return current.news_found(news, failures)
 
     return change(service.store, record.jobId, mark) is not None and news
 
@@ -176,16 +168,16 @@ def asked(outputs: dict[str, Any] | None) -> tuple[bool, dict[str, str]]:
     acm, cloudfront = aws_clients.acm(), aws_clients.client("cloudfront")
     news = False
     failures: dict[str, str] = {}
-    for item in (outputs or {}).get("items", []):
+    for item in items_of(outputs):
         certificate, distribution = awaits_aws(item)
         if certificate:
-            found = acm.describe_certificate(CertificateArn=item["certificateArn"])["Certificate"]
+            found = acm.describe_certificate(CertificateArn=item.certificate_arn)["Certificate"]
             news = news or found["Status"] != CertificateStatus.PENDING_VALIDATION
             if certificate_failed(found["Status"]):
                 reason = found.get("FailureReason") or found["Status"]
-                failures[item["key"]] = f"certificate {found['Status']}: {reason}"
+                failures[item.key] = f"certificate {found['Status']}: {reason}"
         if distribution:
-            got = cloudfront.get_distribution(Id=item["distributionId"])["Distribution"]
+            got = cloudfront.get_distribution(Id=item.distribution_id)["Distribution"]
             news = news or got["Status"] == DistributionStatus.DEPLOYED
     return news, failures
 
@@ -193,7 +185,7 @@ def asked(outputs: dict[str, Any] | None) -> tuple[bool, dict[str, str]]:
 def checks_failed(service: Service, record: JobRecord, error: Exception) -> None:
     """Records why the look failed (the AWS service and operation, or that
     something else went wrong) and when to look again: twice as long after
-    each failure in a row, up to ten minutes (``retry_delay``). Never silent: the job's
+    each failure in a row, up to ten minutes (``JobRecord.check_failed``). Never silent: the job's
     record says it, and so does the log."""
     logged(error, "job %s: checking with AWS failed", record.jobId)
     trouble = aws_clients.failure(error)
@@ -202,14 +194,6 @@ def checks_failed(service: Service, record: JobRecord, error: Exception) -> None
     def mark(current: JobRecord) -> JobRecord | None:
         if current.phase != Phase.WAITING:
             return None
-        failures = current.check_failures + 1
-        delay = retry_delay(service.settings.poll_seconds, failures)
-        return current.model_copy(
-            update={
-                "check_error": reason,
-                "check_failures": failures,
-                "next_check": time.time() + delay,
-            }
-        )
+        return current.check_failed(reason, time.time(), service.settings.poll_seconds)
 
     change(service.store, record.jobId, mark)

@@ -26,8 +26,9 @@ from provisioning.actions import job_calls
 from provisioning.api.app import create_app
 from provisioning.engine import stacks
 from provisioning.engine.state import lock_prefix, stack_outputs
+from provisioning.jobs.record import JobRecord, Lease
 from provisioning.jobs.states import Phase
-from provisioning.jobs.store import INPUTS, SEALED_KEYS, STACK_CONFIG, JobRecord, Lease
+from provisioning.jobs.store import INPUTS, SEALED_KEYS, STACK_CONFIG
 from provisioning.sandbox.moto_server import free_port
 from provisioning.service import Service
 from provisioning.worker.supervisor import Supervisor
