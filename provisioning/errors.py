@@ -19,7 +19,7 @@ the API answers; the command line's words are in ``provisioning.cli``).
      │    └── StaleRecord                a record changed since it was read
      ├── ConfigurationError          a setting or credential of the service
      ├── TemplateError               a template distribution's configuration
-     │    ├── SourceConfigError          can't be fetched, found or saved
+     │    ├── TemplateUnavailable        can't be fetched, found or saved
      │    │    ├── UnknownDistribution
      │    │    └── UnknownVersion
      │    └── Untranslatable             can't be cloned faithfully
@@ -233,17 +233,17 @@ class TemplateError(ProvisioningError):
     """A template distribution's configuration can't be used."""
 
 
-class SourceConfigError(TemplateError):
-    """A source configuration cannot be fetched, found or saved."""
+class TemplateUnavailable(TemplateError):
+    """A template configuration cannot be fetched, found or saved."""
 
 
-class UnknownDistribution(SourceConfigError):
+class UnknownDistribution(TemplateUnavailable):
     def __init__(self, distribution_id: str) -> None:
         super().__init__(f"CloudFront distribution {distribution_id!r} does not exist")
         self.distribution_id = distribution_id
 
 
-class UnknownVersion(SourceConfigError):
+class UnknownVersion(TemplateUnavailable):
     def __init__(self, distribution_id: str, version: int, existing: list[int]) -> None:
         saved = ", ".join(map(str, existing)) if existing else "none"
         super().__init__(

@@ -33,9 +33,9 @@ def test_only_what_still_lives_is_imported(aws: str, monkeypatch: pytest.MonkeyP
         ImportResource(type=CERTIFICATE_TYPE, name=f"certificate-{n}", id=f"{arn}@us-east-1")
         for n, arn in zip("abcd", (live, stale, timed_out, held), strict=True)
     ] + [ImportResource(type=DISTRIBUTION_TYPE, name="distribution-a", id="EGONE0000000")]
-    monkeypatch.setattr(adoption, "tagged", lambda job_id: listed)
+    monkeypatch.setattr(adoption, "list_tagged", lambda job_id: listed)
 
-    found = adoption.strays(JOB, [held])
+    found = adoption.find_strays_deleting_timed_out(JOB, [held])
 
     assert [r["id"] for r in found] == [f"{live}@us-east-1"]
     arns = {

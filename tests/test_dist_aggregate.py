@@ -11,9 +11,9 @@ import boto3
 import pytest
 
 from provisioning import aws_clients
-from provisioning.engine.issued import issued_items
+from provisioning.engine.issued import describe_issued_items
 from provisioning.program.inputs import JobInputs, covered, job_inputs
-from provisioning.program.spec import JobSpec, Source
+from provisioning.program.spec import JobSpec, Template
 from provisioning.request.validation import validate
 from tests.material import issue
 
@@ -132,11 +132,11 @@ def test_a_reusing_item_gets_its_distribution_when_the_shared_certificate_is_iss
     for entry in request["cnameList"]:
         entry["existing_cf_info"] = {"distribution_id": "E195R1W5GIVPF5"}
     inputs = job_inputs(validate(request), {}, "TLSv1.2_2021", NOW)
-    sources = {item.key: Source("E195R1W5GIVPF5", 1, {}) for item in inputs.items}
+    templates = {item.key: Template("E195R1W5GIVPF5", 1, {}) for item in inputs.items}
     reusing = inputs.items[1]
 
     def spec(issued: set[str]) -> JobSpec:
-        return JobSpec(job_id="j", inputs=inputs, sources=sources, issued=frozenset(issued))
+        return JobSpec(job_id="j", inputs=inputs, templates=templates, issued=frozenset(issued))
 
     assert not spec(set()).makes_distribution(reusing)
     assert spec({"cnameList[0]"}).makes_distribution(reusing)
@@ -182,5 +182,5 @@ def test_items_sharing_an_issued_certificate_are_all_issued_and_ask_acm_once(
             {"key": "cnameList[3]", "names": ["cnamelist3.example.com"], "certificateArn": pending},
         ]
     }
-    assert issued_items(outputs) == {"cnameList[0]", "cnameList[1]", "cnameList[2]"}
+    assert describe_issued_items(outputs) == {"cnameList[0]", "cnameList[1]", "cnameList[2]"}
     assert counting.described == 2

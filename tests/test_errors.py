@@ -28,8 +28,8 @@ from provisioning.errors import (
     Problem,
     ProvisioningError,
     RequestRejected,
-    SourceConfigError,
     StaleRecord,
+    TemplateUnavailable,
     TooLarge,
     Unauthorised,
     UnknownDistribution,
@@ -117,8 +117,8 @@ def test_the_docstring_draws_the_tree_the_classes_form() -> None:
 def test_what_other_code_catches_them_as_still_holds() -> None:
     assert issubclass(UnknownJob, LookupError) and issubclass(UnknownItem, LookupError)
     assert issubclass(BadPageToken, ValueError) and issubclass(InvalidName, ValueError)
-    assert issubclass(UnknownDistribution, SourceConfigError)
-    assert issubclass(UnknownVersion, SourceConfigError)
+    assert issubclass(UnknownDistribution, TemplateUnavailable)
+    assert issubclass(UnknownVersion, TemplateUnavailable)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Events read off a job's status (observe) and the periodic sweep over every
+"""Events read off a job's status (post_job_events) and the periodic sweep over every
 job: events a step never posted, and certificates nearing their end
 (imported ones ending in 30/7/1 days, managed renewals ACM reports failing),
 each posted once. No Pulumi engine: stack outputs are written as the
@@ -123,26 +123,26 @@ def imported(days: float, arn: str | None = None) -> tuple[str, datetime]:
     return answer["CertificateArn"], not_after
 
 
-# observe
+# post_job_events
 
 
 def test_observe_posts_what_a_finished_job_shows_once(tmp_path: Path) -> None:
     service = hooked(tmp_path)
     job = add_job(service, 1, [item("arn:aws:acm:us-east-1:123456789012:certificate/a")])
-    outbox.observe(service, job)
+    outbox.post_job_events(service, job)
     first = taken(service)
     assert types(first) == STATUS_EVENTS
     assert {e["jobId"] for e in first} == {job}
     emitted = service.store.get_blob(job, EMITTED)
     assert emitted is not None and set(json.loads(emitted)) == {e["id"] for e in first}
-    outbox.observe(service, job)
+    outbox.post_job_events(service, job)
     assert taken(service) == []
 
 
 def test_observe_without_a_target_writes_nothing(tmp_path: Path) -> None:
     service = make_service(tmp_path)
     job = add_job(service, 1, [item("arn:aws:acm:us-east-1:123456789012:certificate/a")])
-    outbox.observe(service, job)
+    outbox.post_job_events(service, job)
     assert service.store.get_blob(job, EMITTED) is None
     assert not (tmp_path / "jobs" / ".outbox").exists()
 

@@ -13,7 +13,7 @@ import pytest
 from provisioning.errors import ConfigurationError, RequestRejected
 from provisioning.request.validation import validate
 from provisioning.settings import Settings, load
-from provisioning.templates.pinning import resolve_sources
+from provisioning.templates.pinning import resolve_templates
 from provisioning.templates.versions import cloudfront_client, open_store
 
 ORIGIN = {
@@ -40,14 +40,14 @@ def template(**changes: Any) -> str:
     return str(made["Distribution"]["Id"])
 
 
-def request(*sources: dict[str, Any]) -> Any:
+def request(*templates: dict[str, Any]) -> Any:
     return validate(
         {
             "acm_op": "create",
             "auto_creation": "true",
             "cnameList": [
                 {"domainName": f"n{i}.example.com", "existing_cf_info": source}
-                for i, source in enumerate(sources)
+                for i, source in enumerate(templates)
             ],
         }
     )
@@ -55,17 +55,17 @@ def request(*sources: dict[str, Any]) -> Any:
 
 def problems(valid: Any, store_dir: Path) -> dict[str, str]:
     with pytest.raises(RequestRejected) as caught:
-        resolve_sources(valid, open_store(str(store_dir)), cloudfront_client())
+        resolve_templates(valid, open_store(str(store_dir)), cloudfront_client())
     return {p.location: p.message for p in caught.value.problems}
 
 
 def test_items_sharing_a_template_share_one_saved_version(aws: str, tmp_path: Path) -> None:
     dist = template()
     valid = request({"distribution_id": dist}, {"distribution_id": dist})
-    sources = resolve_sources(valid, open_store(str(tmp_path)), cloudfront_client())
-    assert sources["cnameList[0]"] is sources["cnameList[1]"]
-    assert sources["cnameList[0]"].version == 1
-    assert sources["cnameList[0]"].config["Origins"]["Items"][0]["Id"] == "app"
+    templates = resolve_templates(valid, open_store(str(tmp_path)), cloudfront_client())
+    assert templates["cnameList[0]"] is templates["cnameList[1]"]
+    assert templates["cnameList[0]"].version == 1
+    assert templates["cnameList[0]"].config["Origins"]["Items"][0]["Id"] == "app"
 
 
 def test_unknown_template_and_unknown_version_are_refused(aws: str, tmp_path: Path) -> None:
@@ -98,7 +98,7 @@ def test_without_auto_creation_no_template_is_touched(aws: str, tmp_path: Path) 
             ],
         }
     )
-    assert resolve_sources(valid, open_store(str(tmp_path)), cloudfront_client()) == {}
+    assert resolve_templates(valid, open_store(str(tmp_path)), cloudfront_client()) == {}
 
 
 def test_minimum_protocol_version_must_be_a_cloudfront_policy() -> None:
@@ -114,7 +114,7 @@ def test_a_refused_request_saves_no_version(aws: str, tmp_path: Path) -> None:
     store = open_store(str(tmp_path))
     good = template()
     with pytest.raises(RequestRejected):
-        resolve_sources(
+        resolve_templates(
             request({"distribution_id": good}, {"distribution_id": "EXXXXXXXXXXXX"}),
             store,
             cloudfront_client(),
@@ -125,8 +125,8 @@ def test_a_refused_request_saves_no_version(aws: str, tmp_path: Path) -> None:
 def test_a_preview_saves_no_version(aws: str, tmp_path: Path) -> None:
     store = open_store(str(tmp_path))
     good = template()
-    sources = resolve_sources(
+    templates = resolve_templates(
         request({"distribution_id": good}), store, cloudfront_client(), save=False
     )
-    assert sources["cnameList[0]"].version == 0
+    assert templates["cnameList[0]"].version == 0
     assert store.versions(good) == []

@@ -156,7 +156,7 @@ def test_a_stack_another_updater_holds_is_waited_for_not_taken_over(
         raise auto.ConcurrentUpdateError("the stack is locked by another update")
 
     monkeypatch.setattr(step, "work", busy)
-    monkeypatch.setattr(step.outbox, "observe", lambda *_: None)
+    monkeypatch.setattr(step.outbox, "post_job_events", lambda *_: None)
     step.run_step(service, JOB, lambda: None)
     after = service.store.get(JOB)
     assert after is not None

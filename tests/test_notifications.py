@@ -336,9 +336,9 @@ def test_fresh_posts_only_events_not_posted_before(tmp_path: Path, receiver: Rec
         {},
     )
     found = job_events(JOB)
-    outbox.fresh(service, JOB, found[:2])
+    outbox.post_unposted(service, JOB, found[:2])
     assert Dispatcher(service).deliver_due() == 2
-    outbox.fresh(service, JOB, job_events(JOB))  # seen again, by another step
+    outbox.post_unposted(service, JOB, job_events(JOB))  # seen again, by another step
     assert Dispatcher(service).deliver_due() == len(found) - 2
     assert receiver.ids() == [e.id for e in found]
     emitted = service.store.get_blob(JOB, EMITTED)

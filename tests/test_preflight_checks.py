@@ -17,11 +17,11 @@ from pydantic import SecretStr
 from provisioning.actions import preflight
 from provisioning.actions.admission import accept
 from provisioning.errors import RequestRejected
-from provisioning.program.spec import Source
+from provisioning.program.spec import Template
 from provisioning.request.validation import ValidRequest, validate
 from provisioning.sandbox import aws_gaps
 from provisioning.settings import Settings
-from provisioning.templates.pinning import resolve_sources
+from provisioning.templates.pinning import resolve_templates
 from provisioning.templates.versions import cloudfront_client, open_store
 from tests.material import issue, private_ca
 from tests.moto_account import ACCOUNT_SHOWN, CERTIFICATES, DISTRIBUTIONS, certificate, distribution
@@ -47,8 +47,8 @@ def create(
     }
 
 
-def sources_of(valid: ValidRequest, tmp_path: Path) -> dict[str, Source]:
-    return resolve_sources(valid, open_store(str(tmp_path)), cloudfront_client(), save=False)
+def sources_of(valid: ValidRequest, tmp_path: Path) -> dict[str, Template]:
+    return resolve_templates(valid, open_store(str(tmp_path)), cloudfront_client(), save=False)
 
 
 def checked(request: dict[str, Any], tmp_path: Path) -> dict[str, str]:
@@ -86,7 +86,7 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 def unlisted(monkeypatch: pytest.MonkeyPatch) -> None:
     """The account's listing shows nothing, as if every other distribution
     were another account's: only ListConflictingAliases can find them."""
-    monkeypatch.setattr(preflight, "distributions", lambda _: [])
+    monkeypatch.setattr(preflight, "list_distributions", lambda _: [])
 
 
 # -- names already on a distribution of the account --------------------------------
@@ -135,7 +135,7 @@ def test_without_auto_creation_aliases_are_not_checked(
     def unexpected(_: Any) -> list[dict[str, Any]]:
         raise AssertionError("the account's distributions were listed")
 
-    monkeypatch.setattr(preflight, "distributions", unexpected)
+    monkeypatch.setattr(preflight, "list_distributions", unexpected)
     assert checked(create(["shop.example.com"], auto_creation=False), tmp_path) == {}
 
 
@@ -373,9 +373,9 @@ def test_an_accepted_request_saves_one_version_per_live_template(
     first, second = distribution(), distribution()
     request = create(["a.example.com"], ["b.example.com"], ["c.example.com"], template=first)
     request["cnameList"][2]["existing_cf_info"] = {"distribution_id": second}
-    valid, sources = accept(body(request), settings, check=preflight.check)
+    valid, templates = accept(body(request), settings, check=preflight.check)
     assert [item.key for item in valid.items] == ["cnameList[0]", "cnameList[1]", "cnameList[2]"]
-    assert {key: source.pin.model_dump() for key, source in sources.items()} == {
+    assert {key: source.pin.model_dump() for key, source in templates.items()} == {
         "cnameList[0]": {"distribution_id": first, "version": 1},
         "cnameList[1]": {"distribution_id": first, "version": 1},
         "cnameList[2]": {"distribution_id": second, "version": 1},

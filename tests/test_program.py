@@ -14,7 +14,7 @@ import pytest
 
 from provisioning.program import resources
 from provisioning.program.inputs import job_inputs, private_keys
-from provisioning.program.spec import JobSpec, Source
+from provisioning.program.spec import JobSpec, Template
 from provisioning.request.validation import validate, validate_text
 
 REQUESTS = Path(__file__).parent.parent / "requests"
@@ -117,15 +117,15 @@ def spec(
     minimum: str = "TLSv1.2_2021",
 ) -> JobSpec:
     valid = validate(request) if isinstance(request, dict) else request
-    sources = {
-        item.key: Source("E195R1W5GIVPF5", 4, template) for item in valid.items if item.source
+    templates = {
+        item.key: Template("E195R1W5GIVPF5", 4, template) for item in valid.items if item.template
     }
-    pins = {key: source.pin for key, source in sources.items()}
+    pins = {key: source.pin for key, source in templates.items()}
     inputs = job_inputs(valid, pins, minimum, datetime.now(UTC))
     return JobSpec(
         job_id="job-1",
         inputs=inputs,
-        sources=sources,
+        templates=templates,
         keys=private_keys(valid),
         issued=issued,
     )

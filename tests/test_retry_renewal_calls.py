@@ -28,7 +28,7 @@ from provisioning.jobs.record import JobRecord, Lease
 from provisioning.jobs.sealed_keys import seal, unseal
 from provisioning.jobs.states import Phase
 from provisioning.jobs.store import INPUTS, SEALED_KEYS, STACK_CONFIG, change, renewal_blob
-from provisioning.program.inputs import JobInputs, JobItem, Pin
+from provisioning.program.inputs import JobInputs, JobItem, TemplatePin
 from provisioning.service import Service
 from provisioning.worker import step
 from provisioning.worker.supervisor import Supervisor
@@ -111,7 +111,7 @@ def minted(names: tuple[str, ...], kind: str = "rsa2048", serial: int = 0) -> Is
 
 
 def imported_item(
-    key: str, names: list[str], certificate: Issued, pin: Pin | None = None
+    key: str, names: list[str], certificate: Issued, pin: TemplatePin | None = None
 ) -> JobItem:
     return JobItem(
         key=key,
@@ -137,7 +137,7 @@ def imported_job(
     *,
     sealed: dict[str, str] | None = None,
     auto_creation: bool = False,
-    pin: Pin | None = None,
+    pin: TemplatePin | None = None,
     **changes: Any,
 ) -> JobInputs:
     """An import job of two items, pemList[0] (SHOP) and pemList[1] (BLOG),
@@ -1008,7 +1008,7 @@ def test_a_served_items_renewal_is_checked_for_cloudfront(
     """An item a distribution serves takes only CloudFront's keys (P-384 is
     ACM's, not CloudFront's); an item without one takes any ACM key."""
     inputs = imported_job(
-        service, auto_creation=True, pin=Pin(distribution_id="E195R1W5GIVPF5", version=1)
+        service, auto_creation=True, pin=TemplatePin(distribution_id="E195R1W5GIVPF5", version=1)
     )
     [problem] = refusal(renew(app, body(minted(tuple(SHOP), kind="ec-p384", serial=1))))
     assert problem["location"] == "CertPem"

@@ -11,11 +11,11 @@ from typing import Any
 import boto3
 import pytest
 
-from provisioning.errors import SourceConfigError, UnknownDistribution, UnknownVersion
+from provisioning.errors import TemplateUnavailable, UnknownDistribution, UnknownVersion
 from provisioning.templates.versions import (
-    ConfigStore,
     LocalStore,
     S3Store,
+    TemplateStore,
     cloudfront_client,
     fetch,
     list_versions,
@@ -55,7 +55,7 @@ def distribution_config(comment: str) -> dict[str, Any]:
 
 
 @pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> ConfigStore:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> TemplateStore:
     if request.param == "local":
         return open_store(str(tmp_path / "versions"))
     request.getfixturevalue("aws")
@@ -94,10 +94,10 @@ def test_fetch_of_unknown_distribution_names_it(aws: str) -> None:
     with pytest.raises(UnknownDistribution, match="E0MISSING") as raised:
         fetch(cloudfront_client(), "E0MISSING")
 
-    assert isinstance(raised.value, SourceConfigError)
+    assert isinstance(raised.value, TemplateUnavailable)
 
 
-def test_versions_are_numbered_and_the_latest_is_not_duplicated(store: ConfigStore) -> None:
+def test_versions_are_numbered_and_the_latest_is_not_duplicated(store: TemplateStore) -> None:
     first, second = distribution_config("first"), distribution_config("second")
 
     numbers = [store.save(DISTRIBUTION, c) for c in (first, first, second, second, first)]
@@ -111,7 +111,7 @@ def test_versions_are_numbered_and_the_latest_is_not_duplicated(store: ConfigSto
         assert datetime.fromisoformat(saved.saved_at).tzinfo is not None
 
 
-def test_unknown_version_names_distribution_version_and_saved_ones(store: ConfigStore) -> None:
+def test_unknown_version_names_distribution_version_and_saved_ones(store: TemplateStore) -> None:
     store.save(DISTRIBUTION, distribution_config("first"))
     store.save(DISTRIBUTION, distribution_config("second"))
 
@@ -128,7 +128,7 @@ def test_unknown_version_names_distribution_version_and_saved_ones(store: Config
     )
 
 
-def test_command_line_helpers_return_plain_data(store: ConfigStore, template: str) -> None:
+def test_command_line_helpers_return_plain_data(store: TemplateStore, template: str) -> None:
     client = cloudfront_client()
 
     saved = save_current(store, client, template)
@@ -143,7 +143,7 @@ def test_command_line_helpers_return_plain_data(store: ConfigStore, template: st
 
 
 def test_a_save_that_loses_the_race_takes_the_next_number(
-    store: ConfigStore, monkeypatch: pytest.MonkeyPatch
+    store: TemplateStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Simulates a rival writer between listing and creating: the store is
     shown a stale, empty listing once, so it tries version 1, which exists."""
@@ -166,7 +166,7 @@ def test_a_save_that_loses_the_race_takes_the_next_number(
 def test_distribution_id_cannot_escape_the_store(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "versions")
 
-    with pytest.raises(SourceConfigError, match="not a CloudFront distribution id"):
+    with pytest.raises(TemplateUnavailable, match="not a CloudFront distribution id"):
         store.save("../E2TEMPLATE", distribution_config("first"))
 
     assert not (tmp_path / "E2TEMPLATE").exists()
@@ -180,7 +180,7 @@ def test_open_store_picks_the_implementation_by_scheme(tmp_path: Path) -> None:
     assert (s3.bucket, s3.prefix) == ("shared-bucket", "config/versions")
     assert isinstance(local, LocalStore)
     assert local.root == tmp_path
-    with pytest.raises(SourceConfigError, match="names no bucket"):
+    with pytest.raises(TemplateUnavailable, match="names no bucket"):
         open_store("s3:///prefix")
 
 

@@ -82,14 +82,14 @@ def test_published_create_examples_validate_unchanged(name: str) -> None:
     assert valid.acm_op == "create"
     assert valid.auto_creation is True
     assert all(
-        item.source and item.source.distribution_id == "E195R1W5GIVPF5" for item in valid.items
+        item.template and item.template.distribution_id == "E195R1W5GIVPF5" for item in valid.items
     )
 
 
 def test_config_version_id_string_becomes_number() -> None:
     valid = validate_text((REQUESTS / "create-one-with-version.json").read_bytes())
-    assert valid.items[0].source is not None
-    assert valid.items[0].source.config_version_id == 1
+    assert valid.items[0].template is not None
+    assert valid.items[0].template.config_version_id == 1
 
 
 @pytest.mark.parametrize("value", ["true", "TRUE", True, "false", False])
@@ -153,8 +153,8 @@ def test_distribution_id_format(dist: str) -> None:
 @pytest.mark.parametrize("version", [3, "3", " 3"])
 def test_config_version_id_positive_integer_accepted(version: Any) -> None:
     valid = validate(create_request(cname("a.example.com", config_version_id=version)))
-    assert valid.items[0].source is not None
-    assert valid.items[0].source.config_version_id == 3
+    assert valid.items[0].template is not None
+    assert valid.items[0].template.config_version_id == 3
 
 
 @pytest.mark.parametrize("version", [0, -1, "0", "one", 1.5, True, "\u00b2", "\u0661"])
@@ -170,7 +170,7 @@ def test_existing_cf_info_required_with_auto_creation() -> None:
 
 def test_existing_cf_info_optional_without_auto_creation() -> None:
     valid = validate(create_request(cname("a.example.com", dist=None), auto_creation="false"))
-    assert valid.items[0].source is None
+    assert valid.items[0].template is None
 
 
 def test_create_needs_items_and_no_pems() -> None:

@@ -111,9 +111,9 @@ def digest(data: bytes) -> str:
 
 
 def store_job(service: Service, body: bytes, job_id: str) -> None:
-    valid, sources = accept(body, service.settings, check=preflight.check)
+    valid, templates = accept(body, service.settings, check=preflight.check)
     accepted_at = datetime.now(UTC)
-    pins = {key: source.pin for key, source in sources.items()}
+    pins = {key: template.pin for key, template in templates.items()}
     inputs = job_inputs(valid, pins, service.settings.minimum_protocol_version, accepted_at)
     blobs = {INPUTS: inputs.model_dump_json().encode()}
     keys = private_keys(valid)
@@ -166,7 +166,7 @@ def preview(service: Service, body: bytes) -> dict[str, Any]:
     """What a request would create, without creating (or saving) anything;
     a live template shows as version 0. A name another job holds refuses
     the preview as it would the submission."""
-    valid, sources = accept(body, service.settings, save=False, check=preflight.check)
+    valid, templates = accept(body, service.settings, save=False, check=preflight.check)
     held = service.store.holders(names_of(valid))
     if held:
         raise refusal(valid, held)
@@ -179,10 +179,10 @@ def preview(service: Service, body: bytes) -> dict[str, Any]:
                 "certificate": "imported" if item.imported else "requested (DNS validation)",
                 "distributionFrom": (
                     {
-                        "distributionId": sources[item.key].distribution_id,
-                        "version": sources[item.key].version,
+                        "distributionId": templates[item.key].distribution_id,
+                        "version": templates[item.key].version,
                     }
-                    if item.key in sources
+                    if item.key in templates
                     else None
                 ),
             }

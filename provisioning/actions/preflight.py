@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 from provisioning import aws_clients
 from provisioning.errors import Problem, RequestRejected
 from provisioning.program.inputs import covered, shared_certificates
-from provisioning.program.spec import Source
+from provisioning.program.spec import Template
 from provisioning.request.validation import Item, ValidRequest
 from provisioning.settings import CERTIFICATE_REGION
 
@@ -58,22 +58,22 @@ CERTIFICATES = Quota("ACM certificates", "acm", "L-F141DD1D", 2500)
 DISTRIBUTIONS = Quota("CloudFront distributions", "cloudfront", "L-24B04930", 500)
 
 
-def check(valid: ValidRequest, sources: Mapping[str, Source]) -> None:
+def check(valid: ValidRequest, templates: Mapping[str, Template]) -> None:
     """Raises RequestRejected naming each item AWS would refuse. What is
     asked of the account is asked all at once: each is a round trip or a
     few, and a submission waits for them."""
-    serving = [i for i in valid.items if valid.auto_creation and i.key in sources]
+    serving = [i for i in valid.items if valid.auto_creation and i.key in templates]
     shared = shared_certificates(valid)
     certifying = [i.key for i in valid.items if i.key not in shared]
     cloudfront = aws_clients.client("cloudfront")
     with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
-        listed = pool.submit(distributions, cloudfront) if serving else None
-        names = pool.submit(template_names, sources) if serving else None
-        certificates = pool.submit(certificates_used) if certifying else None
-        certificate_limit = pool.submit(quota_value, CERTIFICATES) if certifying else None
-        distribution_limit = pool.submit(quota_value, DISTRIBUTIONS) if serving else None
-        found = conflicts(
-            serving, sources, listed.result() if listed else [], names.result() if names else {}
+        listed = pool.submit(list_distributions, cloudfront) if serving else None
+        names = pool.submit(fetch_template_names, templates) if serving else None
+        certificates = pool.submit(count_certificates) if certifying else None
+        certificate_limit = pool.submit(fetch_quota, CERTIFICATES) if certifying else None
+        distribution_limit = pool.submit(fetch_quota, DISTRIBUTIONS) if serving else None
+        found = find_conflicts(
+            serving, templates, listed.result() if listed else [], names.result() if names else {}
         )
         if certificates and certificate_limit:
             found += over_quota(
@@ -91,15 +91,15 @@ def check(valid: ValidRequest, sources: Mapping[str, Source]) -> None:
         raise RequestRejected([Problem(key, "; ".join(found)) for key, found in reasons.items()])
 
 
-def distributions(cloudfront: Any) -> list[dict[str, Any]]:
+def list_distributions(cloudfront: Any) -> list[dict[str, Any]]:
     """The account's distributions, as listed (aliases included)."""
     pages = cloudfront.get_paginator("list_distributions").paginate()
     return [summary for page in pages for summary in page["DistributionList"].get("Items") or []]
 
 
-def conflicts(
+def find_conflicts(
     serving: list[Item],
-    sources: Mapping[str, Source],
+    templates: Mapping[str, Template],
     listed: list[dict[str, Any]],
     names: Mapping[str, tuple[str, ...]],
 ) -> list[Problem]:
@@ -109,14 +109,14 @@ def conflicts(
         for alias in (summary.get("Aliases") or {}).get("Items") or []
     }
     asks = [
-        (name, sources[item.key].distribution_id)
+        (name, templates[item.key].distribution_id)
         for item in serving
         for name in item.names
-        if name not in held and covered(name, names.get(sources[item.key].distribution_id, ()))
+        if name not in held and covered(name, names.get(templates[item.key].distribution_id, ()))
     ]
     cloudfront = aws_clients.client("cloudfront")
     with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
-        answers = pool.map(lambda ask: conflicting(cloudfront, *ask), asks)
+        answers = pool.map(lambda ask: ask_conflicting_alias(cloudfront, *ask), asks)
         elsewhere = dict(zip(asks, answers, strict=True))
     problems = []
     for item in serving:
@@ -130,30 +130,30 @@ def conflicts(
             f"{name} is already an alternate domain name of distribution {found}; it must be "
             "removed there first"
             for name in item.names
-            if (found := elsewhere.get((name, sources[item.key].distribution_id)))
+            if (found := elsewhere.get((name, templates[item.key].distribution_id)))
         ]
         if reasons:
             problems.append(Problem(item.key, "; ".join(reasons)))
     return problems
 
 
-def template_names(sources: Mapping[str, Source]) -> dict[str, tuple[str, ...]]:
+def fetch_template_names(templates: Mapping[str, Template]) -> dict[str, tuple[str, ...]]:
     """Template distribution id -> the names its ACM certificate includes."""
     acm = aws_clients.acm()
     found: dict[str, tuple[str, ...]] = {}
-    for source in sources.values():
-        arn = (source.config.get("ViewerCertificate") or {}).get("ACMCertificateArn")
-        if source.distribution_id in found or not arn:
+    for template in templates.values():
+        arn = (template.config.get("ViewerCertificate") or {}).get("ACMCertificateArn")
+        if template.distribution_id in found or not arn:
             continue
         try:
             detail = acm.describe_certificate(CertificateArn=arn)["Certificate"]
         except ClientError:
             detail = {}  # the template's certificate is gone: nothing to ask with
-        found[source.distribution_id] = tuple(detail.get("SubjectAlternativeNames") or ())
+        found[template.distribution_id] = tuple(detail.get("SubjectAlternativeNames") or ())
     return found
 
 
-def conflicting(cloudfront: Any, name: str, template_id: str) -> str | None:
+def ask_conflicting_alias(cloudfront: Any, name: str, template_id: str) -> str | None:
     """The (partly hidden) id of a distribution, in any account, that has
     ``name`` itself as an alias; a wildcard overlapping it is no conflict."""
     found = cloudfront.list_conflicting_aliases(DistributionId=template_id, Alias=name)
@@ -177,7 +177,7 @@ def over_quota(quota: Quota, keys: list[str], in_use: int, limit: int) -> list[P
     ]
 
 
-def quota_value(quota: Quota) -> int:
+def fetch_quota(quota: Quota) -> int:
     """The applied quota, else AWS's default for it, else the documented one."""
     client = aws_clients.client("service-quotas", CERTIFICATE_REGION)
     for ask in (client.get_service_quota, client.get_aws_default_service_quota):
@@ -193,7 +193,7 @@ def quota_value(quota: Quota) -> int:
     return quota.default
 
 
-def certificates_used() -> int:
+def count_certificates() -> int:
     pages = (
         aws_clients.acm()
         .get_paginator("list_certificates")

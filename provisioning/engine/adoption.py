@@ -40,7 +40,7 @@ KINDS = {
 }
 
 
-def tagged(job_id: str) -> list[ImportResource]:
+def list_tagged(job_id: str) -> list[ImportResource]:
     """Every resource tagged with the job, as the program names it.
     CloudFront's resources are listed from us-east-1, like its certificates."""
     client = aws_clients.client("resourcegroupstaggingapi", CERTIFICATE_REGION)
@@ -69,7 +69,7 @@ def tagged(job_id: str) -> list[ImportResource]:
     return found
 
 
-def strays(job_id: str, recorded: Iterable[str]) -> list[ImportResource]:
+def find_strays_deleting_timed_out(job_id: str, recorded: Iterable[str]) -> list[ImportResource]:
     """The job's resources in AWS that its stack (whose resource ids are
     ``recorded``) doesn't hold, to import. The Tagging API may still list a
     resource just deleted: each is looked up first, and one that is gone is
@@ -79,24 +79,24 @@ def strays(job_id: str, recorded: Iterable[str]) -> list[ImportResource]:
     held = set(recorded)
     found = []
     acm, cloudfront = aws_clients.acm(), aws_clients.client("cloudfront")
-    for stray in tagged(job_id):
+    for stray in list_tagged(job_id):
         resource_id = stray["id"].split("@", 1)[0]
         if resource_id in held:
             continue
         if stray["type"] == CERTIFICATE_TYPE:
-            status = certificate_status(acm, resource_id)
+            status = describe_certificate_status(acm, resource_id)
             if status == CertificateStatus.VALIDATION_TIMED_OUT:
                 log.info("job %s: deleting %s, timed out in validation", job_id, resource_id)
                 acm.delete_certificate(CertificateArn=resource_id)
             if status in (None, CertificateStatus.VALIDATION_TIMED_OUT):
                 continue
-        elif not distribution_exists(cloudfront, resource_id):
+        elif not describe_distribution_exists(cloudfront, resource_id):
             continue
         found.append(stray)
     return found
 
 
-def certificate_status(acm: Any, arn: str) -> str | None:
+def describe_certificate_status(acm: Any, arn: str) -> str | None:
     """None once the certificate is gone."""
     try:
         return str(acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"])
@@ -104,7 +104,7 @@ def certificate_status(acm: Any, arn: str) -> str | None:
         return None
 
 
-def distribution_exists(cloudfront: Any, distribution_id: str) -> bool:
+def describe_distribution_exists(cloudfront: Any, distribution_id: str) -> bool:
     try:
         cloudfront.get_distribution(Id=distribution_id)
     except cloudfront.exceptions.NoSuchDistribution:

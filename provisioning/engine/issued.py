@@ -11,7 +11,7 @@ from provisioning.jobs.states import CertificateStatus
 from provisioning.program.outputs import items_of
 
 
-def issued_items(outputs: Mapping[str, Any] | None) -> frozenset[str]:
+def describe_issued_items(outputs: Mapping[str, Any] | None) -> frozenset[str]:
     """Item keys whose requested certificate ACM now reports ISSUED, found
     from the job's previous outputs; items that already have a distribution
     are not asked about again, nor is a certificate items share."""

@@ -77,7 +77,7 @@ def workspace_file(settings: Settings, folder: Path) -> Path:
     return settings.pulumi_home / "workspaces" / f"{PROJECT}-{digest}-workspace.json"
 
 
-def forget_logs(settings: Settings, job_id: str) -> None:
+def delete_logs(settings: Settings, job_id: str) -> None:
     """The CLI's own logs of the job's stack, named by it: gone with the job."""
     for log in (settings.pulumi_home / "logs").glob(f"organization+{PROJECT}+{job_id}-*.log"):
         log.unlink(missing_ok=True)

@@ -74,7 +74,7 @@ def post(service: Service, posted: list[Event]) -> None:
     service.store.add_deliveries(deliveries)
 
 
-def observe(service: Service, job_id: str) -> None:
+def post_job_events(service: Service, job_id: str) -> None:
     """Posts what the job's status shows has happened and was not posted
     yet. Called wherever a job may have moved on: after each step, and by
     every instance's periodic sweep, which catches what a killed step saw."""
@@ -84,10 +84,10 @@ def observe(service: Service, job_id: str) -> None:
     if record is None:
         return
     job = job_status(record, stack_outputs(service.backend, job_id))
-    fresh(service, job_id, catalog.from_status(job))
+    post_unposted(service, job_id, catalog.from_status(job))
 
 
-def fresh(service: Service, job_id: str, found: list[Event]) -> None:
+def post_unposted(service: Service, job_id: str, found: list[Event]) -> None:
     """Posts the events of ``found`` not posted before, then remembers them.
     Two instances posting the same event at once both deliver it: receivers
     drop the second by its id."""
@@ -117,9 +117,9 @@ def sweep(service: Service) -> None:
                 continue
             try:
                 job = job_status(record, stack_outputs(service.backend, record.jobId))
-                fresh(service, record.jobId, catalog.from_status(job))
+                post_unposted(service, record.jobId, catalog.from_status(job))
                 if job["status"] == JobStatus.SUCCESS:
-                    fresh(service, record.jobId, certificate_warnings(acm, job, now))
+                    post_unposted(service, record.jobId, certificate_warnings(acm, job, now))
             except Exception as error:  # noqa: BLE001 - one job must not stop the sweep
                 log.warning("job %s: looking for events failed: %s", record.jobId, error)
         if after is None:

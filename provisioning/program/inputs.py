@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from provisioning.request.validation import ValidRequest
 
 
-class Pin(BaseModel):
+class TemplatePin(BaseModel):
     """The template configuration version an item's distribution clones."""
 
     model_config = ConfigDict(frozen=True)
@@ -33,7 +33,7 @@ class JobItem(BaseModel):
 
     key: str  # the item's place in the request, e.g. cnameList[0]
     names: tuple[str, ...]  # the primary name first
-    pin: Pin | None = None
+    pin: TemplatePin | None = None
     certificate_pem: str | None = None  # imported items only; public material
     chain_pem: str | None = None
     certificate_from: str | None = None  # the key of the item whose certificate it uses
@@ -83,7 +83,10 @@ def shared_certificates(valid: ValidRequest) -> dict[str, str]:
 
 
 def job_inputs(
-    valid: ValidRequest, pins: dict[str, Pin], minimum_protocol_version: str, accepted_at: datetime
+    valid: ValidRequest,
+    pins: dict[str, TemplatePin],
+    minimum_protocol_version: str,
+    accepted_at: datetime,
 ) -> JobInputs:
     shared = shared_certificates(valid)
     return JobInputs(

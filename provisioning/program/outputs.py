@@ -38,8 +38,8 @@ class ItemOutputs(BaseModel):
         default=None, alias="certificateStatus", description="ACM's status"
     )
     validation_records: list[ValidationRecord] = Field(default=[], alias="validationRecords")
-    source_distribution_id: str | None = Field(default=None, alias="sourceDistributionId")
-    config_version: int | None = Field(default=None, alias="configVersion")
+    template_distribution_id: str | None = Field(default=None, alias="sourceDistributionId")
+    template_version: int | None = Field(default=None, alias="configVersion")
     distribution_id: str | None = Field(default=None, alias="distributionId")
     distribution_arn: str | None = Field(default=None, alias="distributionArn")
     distribution_domain_name: str | None = Field(default=None, alias="distributionDomainName")

@@ -12,7 +12,7 @@ import pulumi_aws as aws
 
 from provisioning.program.inputs import JobItem
 from provisioning.program.outputs import ItemOutputs
-from provisioning.program.spec import JobSpec, Source
+from provisioning.program.spec import JobSpec, Template
 from provisioning.program.translation import translate
 from provisioning.settings import CERTIFICATE_REGION, TLS_POLICIES
 
@@ -55,11 +55,11 @@ def certificate(spec: JobSpec, item: JobItem) -> aws.acm.Certificate:
 
 
 def distribution(
-    spec: JobSpec, item: JobItem, cert: aws.acm.Certificate, source: Source
+    spec: JobSpec, item: JobItem, cert: aws.acm.Certificate, template: Template
 ) -> tuple[aws.cloudfront.Distribution, tuple[str, ...]]:
     """A faithful clone of the template but for what makes it this item's:
     its names, its certificate and a comment naming the job."""
-    translation = translate(source.config)
+    translation = translate(template.config)
     warnings = list(translation.warnings)
     template_args = dict(translation.args)
     if template_args.pop("continuous_deployment_policy_id", None):
@@ -123,12 +123,12 @@ def item_outputs(spec: JobSpec, item: JobItem, cert: aws.acm.Certificate) -> dic
     }
     if item.certificate_from is not None:
         fields["certificate_from"] = item.certificate_from
-    source = spec.sources.get(item.key)
-    if source is not None:
-        fields["source_distribution_id"] = source.distribution_id
-        fields["config_version"] = source.version
-    if source is not None and spec.makes_distribution(item):
-        dist, warnings = distribution(spec, item, cert, source)
+    template = spec.templates.get(item.key)
+    if template is not None:
+        fields["template_distribution_id"] = template.distribution_id
+        fields["template_version"] = template.version
+    if template is not None and spec.makes_distribution(item):
+        dist, warnings = distribution(spec, item, cert, template)
         fields |= {
             "distribution_id": dist.id,
             "distribution_arn": dist.arn,

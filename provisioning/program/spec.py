@@ -13,18 +13,18 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from provisioning.program.inputs import JobInputs, JobItem, Pin
+from provisioning.program.inputs import JobInputs, JobItem, TemplatePin
 
 
 @dataclass(frozen=True)
-class Source:
+class Template:
     distribution_id: str
     version: int
     config: Mapping[str, Any]
 
     @property
-    def pin(self) -> Pin:
-        return Pin(distribution_id=self.distribution_id, version=self.version)
+    def pin(self) -> TemplatePin:
+        return TemplatePin(distribution_id=self.distribution_id, version=self.version)
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class JobSpec:
 
     job_id: str
     inputs: JobInputs
-    sources: Mapping[str, Source]  # by item key, only for items that get a distribution
+    templates: Mapping[str, Template]  # by item key, only for items that get a distribution
     keys: Mapping[str, SecretStr] = field(default_factory=dict)  # imported items' keys
     issued: frozenset[str] = field(default_factory=frozenset)  # item keys ACM reports ISSUED
     failed: frozenset[str] = field(default_factory=frozenset)  # item keys the job records failed
@@ -45,4 +45,4 @@ class JobSpec:
         ISSUED, since CloudFront refuses a distribution with any other. An
         item reusing another's certificate waits for that item's."""
         usable = item.imported or (item.certificate_from or item.key) in self.issued
-        return self.inputs.auto_creation and item.key in self.sources and usable
+        return self.inputs.auto_creation and item.key in self.templates and usable

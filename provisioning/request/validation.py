@@ -48,7 +48,7 @@ class Item(BaseModel):
 
     key: str  # the item's place in the request, e.g. cnameList[0]; stable resource naming
     names: tuple[str, ...]  # the primary name first, then the others in request order
-    source: ExistingCfInfo | None
+    template: ExistingCfInfo | None
     imported: ImportedCertificate | None
 
 
@@ -107,7 +107,7 @@ def cname_items(entries: list[tuple[int, CnameItem]], problems: list[Problem]) -
         found = normalised_names(raw, problems)
         check_name_count(f"{where}.sanList", found, problems)
         items.append(
-            Item(key=where, names=tuple(found), source=entry.existing_cf_info, imported=None)
+            Item(key=where, names=tuple(found), template=entry.existing_cf_info, imported=None)
         )
     return items
 
@@ -147,7 +147,7 @@ def pem_items(
             not_after=facts.not_after,
         )
         items.append(
-            Item(key=where, names=tuple(found), source=entry.existing_cf_info, imported=imported)
+            Item(key=where, names=tuple(found), template=entry.existing_cf_info, imported=imported)
         )
     return items
 

@@ -21,7 +21,7 @@ from moto.cloudfront.models import cloudfront_backends
 
 from provisioning.sandbox.environment import sandbox
 from provisioning.sandbox.moto_server import FAKE_CREDENTIALS
-from provisioning.templates.versions import ConfigStore, LocalStore, S3Store, save_current
+from provisioning.templates.versions import LocalStore, S3Store, TemplateStore, save_current
 
 # The published examples clone these; moto picks its own ids, so the
 # sandbox's templates are renamed to them inside moto.
@@ -120,7 +120,7 @@ def moto_client(service: str, endpoint: str) -> Any:
     )
 
 
-def create_templates(endpoint: str, store: ConfigStore) -> None:
+def create_templates(endpoint: str, store: TemplateStore) -> None:
     """Creates the example templates and saves each as version 1, which the
     first published example names."""
     cloudfront = moto_client("cloudfront", endpoint)
@@ -168,7 +168,7 @@ def run_in_sandbox(command: list[str], state: Path, *, shared: bool = False) -> 
         if shared:
             env |= shared_services(box.endpoint)
             env.pop("PULUMI_CONFIG_PASSPHRASE")
-        store: ConfigStore = (
+        store: TemplateStore = (
             S3Store(moto_client("s3", box.endpoint), SHARED_TEMPLATE_BUCKET, SHARED_TEMPLATE_PREFIX)
             if shared
             else LocalStore(state / "config-versions")

@@ -9,18 +9,18 @@ from typing import Any
 
 from botocore.client import BaseClient
 
-from provisioning.errors import Problem, RequestRejected, SourceConfigError, Untranslatable
-from provisioning.program.inputs import JobInputs, Pin
-from provisioning.program.spec import Source
+from provisioning.errors import Problem, RequestRejected, TemplateUnavailable, Untranslatable
+from provisioning.program.inputs import JobInputs, TemplatePin
+from provisioning.program.spec import Template
 from provisioning.program.translation import translate
 from provisioning.request.validation import ValidRequest
 from provisioning.settings import Settings
-from provisioning.templates.versions import ConfigStore, fetch, open_store
+from provisioning.templates.versions import TemplateStore, fetch, open_store
 
 
-def resolve_sources(
-    request: ValidRequest, store: ConfigStore, client: BaseClient, *, save: bool = True
-) -> dict[str, Source]:
+def resolve_templates(
+    request: ValidRequest, store: TemplateStore, client: BaseClient, *, save: bool = True
+) -> dict[str, Template]:
     """Fetches (or loads) each template once and checks it can be cloned, so
     a job is refused up front rather than failing half-built. Live templates
     are saved as new versions only once every item has passed, and never
@@ -30,42 +30,46 @@ def resolve_sources(
     problems: list[Problem] = []
     found: dict[tuple[str, int | None], dict[str, Any] | str] = {}
     for item in request.items:
-        if item.source is None:
+        if item.template is None:
             continue
-        wanted = (item.source.distribution_id, item.source.config_version_id)
+        wanted = (item.template.distribution_id, item.template.config_version_id)
         if wanted not in found:
-            found[wanted] = template(store, client, *wanted)
+            found[wanted] = fetch_template(store, client, *wanted)
         if isinstance(found[wanted], str):
             problems.append(Problem(f"{item.key}.existing_cf_info", str(found[wanted])))
     if problems:
         raise RequestRejected(problems)
-    sources = {
-        wanted: Source(wanted[0], wanted[1] or 0, config)
+    templates = {
+        wanted: Template(wanted[0], wanted[1] or 0, config)
         for wanted, config in found.items()
         if isinstance(config, dict)
     }
     resolved = {
-        item.key: sources[(item.source.distribution_id, item.source.config_version_id)]
+        item.key: templates[(item.template.distribution_id, item.template.config_version_id)]
         for item in request.items
-        if item.source is not None
+        if item.template is not None
     }
-    return saved(resolved, store) if save else resolved
+    return save_live_templates(resolved, store) if save else resolved
 
 
-def saved(sources: dict[str, Source], store: ConfigStore) -> dict[str, Source]:
+def save_live_templates(
+    templates: dict[str, Template], store: TemplateStore
+) -> dict[str, Template]:
     """Each live template (version 0) saved as a new version, once."""
-    versions: dict[str, Source] = {}
-    for source in sources.values():
-        if source.version == 0 and source.distribution_id not in versions:
-            version = store.save(source.distribution_id, dict(source.config))
-            versions[source.distribution_id] = Source(
-                source.distribution_id, version, source.config
+    versions: dict[str, Template] = {}
+    for template in templates.values():
+        if template.version == 0 and template.distribution_id not in versions:
+            version = store.save(template.distribution_id, dict(template.config))
+            versions[template.distribution_id] = Template(
+                template.distribution_id, version, template.config
             )
-    return {key: versions[s.distribution_id] if s.version == 0 else s for key, s in sources.items()}
+    return {
+        key: versions[s.distribution_id] if s.version == 0 else s for key, s in templates.items()
+    }
 
 
-def template(
-    store: ConfigStore, client: BaseClient, distribution_id: str, version: int | None
+def fetch_template(
+    store: TemplateStore, client: BaseClient, distribution_id: str, version: int | None
 ) -> dict[str, Any] | str:
     """The template's configuration, or why it can't be cloned."""
     try:
@@ -75,7 +79,7 @@ def template(
             else store.load(distribution_id, version)
         )
         translate(config)
-    except (SourceConfigError, Untranslatable) as error:
+    except (TemplateUnavailable, Untranslatable) as error:
         return str(error)
     if config.get("Staging"):
         return (
@@ -85,12 +89,12 @@ def template(
     return config
 
 
-def load_sources(inputs: JobInputs, settings: Settings) -> dict[str, Source]:
+def load_templates(inputs: JobInputs, settings: Settings) -> dict[str, Template]:
     """The pinned template versions of a stored job, loaded once each."""
     store = open_store(settings.config_store_url)
-    loaded: dict[Pin, Source] = {}
+    loaded: dict[TemplatePin, Template] = {}
     for item in inputs.items:
         if item.pin is not None and item.pin not in loaded:
             config = store.load(item.pin.distribution_id, item.pin.version)
-            loaded[item.pin] = Source(item.pin.distribution_id, item.pin.version, config)
+            loaded[item.pin] = Template(item.pin.distribution_id, item.pin.version, config)
     return {item.key: loaded[item.pin] for item in inputs.items if item.pin is not None}

@@ -1,4 +1,4 @@
-"""Source configurations of template distributions, fetched from CloudFront
+"""Configurations of template distributions, fetched from CloudFront
 and kept as numbered versions, so every clone can name exactly which
 configuration it was made from and a job can be repeated against that same
 configuration after the template has changed.
@@ -27,7 +27,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from provisioning import aws_clients
-from provisioning.errors import SourceConfigError, UnknownDistribution, UnknownVersion
+from provisioning.errors import TemplateUnavailable, UnknownDistribution, UnknownVersion
 
 # CloudFront ids are upper-case letters and digits; anything else must not
 # become part of a file name or an object key.
@@ -40,7 +40,7 @@ class SavedVersion:
     saved_at: str
 
 
-class ConfigStore(Protocol):
+class TemplateStore(Protocol):
     def save(self, distribution_id: str, config: Mapping[str, Any]) -> int:
         """Stores ``config`` as the next version unless it equals the latest;
         returns the version it is stored as."""
@@ -67,23 +67,23 @@ def fetch(client: BaseClient, distribution_id: str) -> dict[str, Any]:
     return dict(response["DistributionConfig"])
 
 
-def list_versions(store: ConfigStore, distribution_id: str) -> list[dict[str, Any]]:
+def list_versions(store: TemplateStore, distribution_id: str) -> list[dict[str, Any]]:
     return [asdict(saved) for saved in store.versions(distribution_id)]
 
 
-def save_current(store: ConfigStore, client: BaseClient, distribution_id: str) -> dict[str, Any]:
+def save_current(store: TemplateStore, client: BaseClient, distribution_id: str) -> dict[str, Any]:
     version = store.save(distribution_id, fetch(client, distribution_id))
     saved = next(s for s in store.versions(distribution_id) if s.version == version)
     return asdict(saved)
 
 
-def open_store(url: str) -> ConfigStore:
+def open_store(url: str) -> TemplateStore:
     """``s3://bucket/prefix`` for a store shared between machines, anything
     else is a local directory."""
     if url.startswith("s3://"):
         bucket, _, prefix = url.removeprefix("s3://").partition("/")
         if not bucket:
-            raise SourceConfigError(f"store URL {url!r} names no bucket")
+            raise TemplateUnavailable(f"store URL {url!r} names no bucket")
         return S3Store(aws_clients.client("s3"), bucket, prefix)
     return LocalStore(Path(url.removeprefix("file://")))
 
@@ -213,7 +213,7 @@ class S3Store:
 
 def _checked(distribution_id: str) -> str:
     if not _DISTRIBUTION_ID.match(distribution_id):
-        raise SourceConfigError(f"{distribution_id!r} is not a CloudFront distribution id")
+        raise TemplateUnavailable(f"{distribution_id!r} is not a CloudFront distribution id")
     return distribution_id
 
 

@@ -25,7 +25,7 @@ from pulumi import automation as auto
 from provisioning import aws_clients
 from provisioning.actions import renewal
 from provisioning.engine import adoption, stacks
-from provisioning.engine.issued import issued_items
+from provisioning.engine.issued import describe_issued_items
 from provisioning.engine.state import clear_locks, purge, stack_outputs, stack_resources
 from provisioning.errors import DamagedJob, RequestRejected
 from provisioning.events import catalog, outbox
@@ -43,7 +43,7 @@ from provisioning.program.outputs import items_of
 from provisioning.program.spec import JobSpec
 from provisioning.service import Service
 from provisioning.settings import load
-from provisioning.templates.pinning import load_sources
+from provisioning.templates.pinning import load_templates
 
 log = logging.getLogger("provisioning.worker.step")
 
@@ -198,7 +198,7 @@ def run_step(service: Service, job_id: str, on_lost: Callable[[], None]) -> None
             release(service, job_id, owner, lambda r: r.failed(internal))
     log.info("step ends: job %s by %s", job_id, owner)
     try:
-        outbox.observe(service, job_id)
+        outbox.post_job_events(service, job_id)
     except Exception as error:  # noqa: BLE001 - the sweep posts what this missed
         log.warning("job %s: posting its events failed: %s", job_id, error)
 
@@ -242,11 +242,11 @@ def update(service: Service, ws: auto.LocalWorkspace, record: JobRecord) -> dict
         raise RuntimeError("the job's inputs are missing from the job store")
     inputs = JobInputs.model_validate_json(raw)
     outputs = stack_outputs(service.backend, job_id)
-    issued = issued_items(outputs)
+    issued = describe_issued_items(outputs)
     spec = JobSpec(
         job_id=job_id,
         inputs=inputs,
-        sources=load_sources(inputs, service.settings),
+        templates=load_templates(inputs, service.settings),
         keys=stacks.stored_keys(ws, job_id) if any(i.imported for i in inputs.items) else {},
         issued=issued,
         failed=frozenset(record.item_errors),
@@ -257,7 +257,7 @@ def update(service: Service, ws: auto.LocalWorkspace, record: JobRecord) -> dict
     result = stacks.update(ws, spec, service.settings, refresh=refresh)
     if refresh:  # a certificate that timed out left the stack: it goes
         recorded = (r.get("id", "") for r in stack_resources(service.backend, job_id))
-        adoption.strays(job_id, recorded)
+        adoption.find_strays_deleting_timed_out(job_id, recorded)
     return {name: value.value for name, value in result.outputs.items()}
 
 
@@ -278,7 +278,7 @@ def adopt_strays(service: Service, ws: auto.LocalWorkspace, job_id: str) -> None
     if service.store.get_blob(job_id, STACK_CONFIG) is None:
         return
     recorded = (r.get("id", "") for r in stack_resources(service.backend, job_id))
-    found = adoption.strays(job_id, recorded)
+    found = adoption.find_strays_deleting_timed_out(job_id, recorded)
     if found:
         adoption.adopt(auto.Stack.select(job_id, ws), found)
 
@@ -312,7 +312,7 @@ def destroy(service: Service, ws: auto.LocalWorkspace, job_id: str) -> None:
         else:
             ws.remove_stack(job_id, force=True)  # made, never configured: empty
     purge(service.backend, job_id)
-    stacks.forget_logs(service.settings, job_id)
+    stacks.delete_logs(service.settings, job_id)
     service.store.delete(job_id)
     outbox.post(service, [catalog.destroyed(job_id)])
 

@@ -149,7 +149,7 @@ def news_from_aws(service: Service, record: JobRecord) -> bool:
     except DamagedJob:
         raise
     except Exception as error:  # noqa: BLE001 - recorded on the job and logged, never silent
-        checks_failed(service, record, error)
+        record_check_failure(service, record, error)
         return False
     if not news and record.check_error is None:
         return False
@@ -182,7 +182,7 @@ def asked(outputs: dict[str, Any] | None) -> tuple[bool, dict[str, str]]:
     return news, failures
 
 
-def checks_failed(service: Service, record: JobRecord, error: Exception) -> None:
+def record_check_failure(service: Service, record: JobRecord, error: Exception) -> None:
     """Records why the look failed (the AWS service and operation, or that
     something else went wrong) and when to look again: twice as long after
     each failure in a row, up to ten minutes (``JobRecord.check_failed``). Never silent: the job's

@@ -23,8 +23,8 @@ from pulumi import automation as auto
 from pydantic import SecretStr
 
 from provisioning.program import resources
-from provisioning.program.inputs import JobInputs, JobItem, Pin
-from provisioning.program.spec import JobSpec, Source
+from provisioning.program.inputs import JobInputs, JobItem, TemplatePin
+from provisioning.program.spec import JobSpec, Template
 from provisioning.program.translation import Translation, translate
 from provisioning.sandbox.environment import SandboxEnv
 from provisioning.sandbox.moto_server import FAKE_CREDENTIALS
@@ -73,7 +73,7 @@ def job_spec(job_id: str, config: dict[str, Any]) -> JobSpec:
     item = JobItem(
         key=ITEM,
         names=(NAME,),
-        pin=Pin(distribution_id=TEMPLATE_ID, version=1),
+        pin=TemplatePin(distribution_id=TEMPLATE_ID, version=1),
         certificate_pem=MATERIAL.cert_pem,
         chain_pem=MATERIAL.chain_pem,
     )
@@ -87,7 +87,7 @@ def job_spec(job_id: str, config: dict[str, Any]) -> JobSpec:
     return JobSpec(
         job_id=job_id,
         inputs=inputs,
-        sources={ITEM: Source(TEMPLATE_ID, 1, config)},
+        templates={ITEM: Template(TEMPLATE_ID, 1, config)},
         keys={ITEM: SecretStr(MATERIAL.key_pem)},
     )
 

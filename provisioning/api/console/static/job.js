@@ -99,15 +99,15 @@ function recordsCell(item) {
 }
 
 function distributionCell(item) {
-  const source = item.sourceDistributionId
+  const template = item.sourceDistributionId
     ? h(
         "div",
         { class: "hint" },
-        `cloned from ${item.sourceDistributionId}`,
+        `cloned from template ${item.sourceDistributionId}`,
         item.configVersion ? ` version ${item.configVersion}` : " (live configuration)",
       )
     : null;
-  if (!item.distributionId) return h("td", {}, h("span", { class: "hint" }, "not yet"), source);
+  if (!item.distributionId) return h("td", {}, h("span", { class: "hint" }, "not yet"), template);
   return h(
     "td",
     {},
@@ -116,7 +116,7 @@ function distributionCell(item) {
     item.distributionDomainName
       ? h("div", {}, h("code", {}, item.distributionDomainName), copyButton(item.distributionDomainName))
       : null,
-    source,
+    template,
   );
 }
 

@@ -193,7 +193,7 @@ function failed(failure) {
 }
 
 function shownPreview(answer) {
-  const source = (from) =>
+  const template = (from) =>
     from
       ? `${from.distributionId}, ${from.version ? `version ${from.version}` : "its live configuration"}`
       : "none (auto_creation is false)";
@@ -206,7 +206,7 @@ function shownPreview(answer) {
         h("td", {}, item.key),
         h("td", {}, item.names.join(", ")),
         h("td", {}, item.certificate),
-        h("td", {}, source(item.distributionFrom)),
+        h("td", {}, template(item.distributionFrom)),
       ),
     ),
   );
