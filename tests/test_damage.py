@@ -204,7 +204,7 @@ def test_destroying_a_job_whose_checkpoint_cant_be_read_removes_its_files(
     history = Path(service.backend.root) / f".pulumi/history/{PROJECT}/{job}/{job}-1.json"
     history.parent.mkdir(parents=True)
     history.write_text("{}")
-    step.destroy(service, cast(Any, None), job)  # the engine is never asked
+    step.Step(service, job, cast(Any, None)).destroy()  # the engine is never asked
     assert not stack.exists() and not history.exists()
     assert service.store.get(job) is None
     assert not any(job in str(path) for path in Path(service.settings.root).rglob("*"))

@@ -17,7 +17,8 @@ from provisioning.jobs.states import Phase
 from provisioning.service import Service
 from provisioning.settings import Settings
 from provisioning.worker import step
-from provisioning.worker.step import Renewal, claim, outdated, release
+from provisioning.worker.lease import LeaseKeeper, Outcome, claim, release
+from provisioning.worker.step import outdated
 
 JOB = "11111111-2222-4333-8444-555555555555"
 
@@ -43,7 +44,7 @@ def stored(service: Service, **changes: object) -> JobRecord:
     return found
 
 
-def ended(every_item: bool) -> step.Outcome:
+def ended(every_item: bool) -> Outcome:
     """An update's outcome: every item ended, or some still waiting."""
     return lambda record: record.update_succeeded(every_item, {})
 
@@ -88,7 +89,7 @@ def test_the_holder_renews_and_stops_when_another_takes_the_job(service: Service
     claimed = claim(service, JOB, "a")
     assert claimed is not None and claimed.lease is not None
     lost = threading.Event()
-    with Renewal(service, JOB, "a", lost.set):
+    with LeaseKeeper(service, JOB, "a", lost.set):
         time.sleep(2.5)  # more than one renewal period (1 s)
         renewed = service.store.get(JOB)
         assert renewed is not None and renewed.lease is not None
@@ -117,7 +118,7 @@ def test_a_renewal_that_hangs_stops_the_step_before_the_lease_lapses(
     monkeypatch.setattr(service.store, "get", hanging)
     lost = threading.Event()
     started = time.time()
-    with Renewal(service, JOB, "a", lost.set):
+    with LeaseKeeper(service, JOB, "a", lost.set):
         assert lost.wait(10)
         stopped = time.time() - started
         released.set()

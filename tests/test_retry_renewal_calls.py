@@ -9,11 +9,10 @@ import functools
 import json
 import re
 import time
-from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -30,7 +29,7 @@ from provisioning.jobs.states import Phase
 from provisioning.jobs.store import INPUTS, SEALED_KEYS, STACK_CONFIG, change, renewal_blob
 from provisioning.program.inputs import JobInputs, JobItem, TemplatePin
 from provisioning.service import Service
-from provisioning.worker import step
+from provisioning.worker import lease, step
 from provisioning.worker.supervisor import Supervisor
 from tests.api_fixtures import PASSPHRASE, call, write_outputs
 from tests.material import Issued, issue
@@ -605,7 +604,7 @@ def ended(record: JobRecord) -> JobRecord:
 def step_ends(service: Service, done: dict[str, str] | None = None) -> JobRecord:
     """The step's release as run_step makes it after an update that ended
     every item, given what it applied."""
-    released = step.release(service, JOB, OWNER, ended, applied=done)
+    released = lease.release(service, JOB, OWNER, ended, applied=done)
     assert released is not None
     return released
 
@@ -834,7 +833,7 @@ def test_a_kept_renewal_applied_by_a_step_changes_that_item_only(
     new = minted(tuple(SHOP), serial=1)
     assert renew(app, body(new)).status_code == 202
     name = current(service).renewals["pemList[0]"]
-    assert step.claim(service, JOB, OWNER) is not None
+    assert lease.claim(service, JOB, OWNER) is not None
     in_stack = {"pemList[0]": old_shop.key_pem, "pemList[1]": old_blog.key_pem}
     keys, done = applied(service, monkeypatch, in_stack)
     assert keys == {"pemList[0]": new.key_pem, "pemList[1]": old_blog.key_pem}
@@ -875,10 +874,10 @@ def test_a_step_that_ends_without_applying_keeps_the_renewal(
     imported_job(service)
     new = minted(tuple(SHOP), serial=1)
     assert renew(app, body(new)).status_code == 202
-    assert step.claim(service, JOB, OWNER) is not None
+    assert lease.claim(service, JOB, OWNER) is not None
     keys, done = applied(service, monkeypatch, {})
     assert keys == {"pemList[0]": new.key_pem}
-    released = step.release(service, JOB, OWNER, lambda r: r.failed("update failed: x"))
+    released = lease.release(service, JOB, OWNER, lambda r: r.failed("update failed: x"))
     assert released is not None
     assert (released.phase, released.renewals) == (Phase.FAILED, done)
     assert pending(service) == {"pemList[0]": waiting(new)}
@@ -895,15 +894,15 @@ def test_a_renewal_applied_by_a_step_that_died_is_applied_again(
     old, new = minted(tuple(SHOP)), minted(tuple(SHOP), serial=1)
     assert renew(app, body(new)).status_code == 202
     dead = "dead:1:abc:step"
-    assert step.claim(service, JOB, dead) is not None
+    assert lease.claim(service, JOB, dead) is not None
     keys, done = applied(service, monkeypatch, {"pemList[0]": old.key_pem})
     inputs_after = service.store.get_blob(JOB, INPUTS)
     lapsed = Lease(owner=dead, expires=time.time() - 5)
     assert change(service.store, JOB, lambda r: r.model_copy(update={"lease": lapsed}))
     assert pending(service) == {"pemList[0]": waiting(new)}
-    taken = step.claim(service, JOB, OWNER)
+    taken = lease.claim(service, JOB, OWNER)
     assert taken is not None and taken.interrupted
-    assert step.release(service, JOB, dead, ended, applied=done) is None
+    assert lease.release(service, JOB, dead, ended, applied=done) is None
     assert pending(service) == {"pemList[0]": waiting(new)}
     again, done_again = applied(service, monkeypatch, keys)
     assert (again, done_again) == (keys, done)
@@ -931,7 +930,7 @@ def test_a_renewal_that_comes_while_one_is_applied_stays_for_the_next_step(
     imported_job(service)
     first, second = minted(tuple(SHOP), serial=1), minted(tuple(names), serial=2)
     assert renew(app, body(first)).status_code == 202
-    assert step.claim(service, JOB, OWNER) is not None
+    assert lease.claim(service, JOB, OWNER) is not None
 
     def another() -> None:
         assert renew(app, body(second), key=key).status_code == 202
@@ -950,7 +949,7 @@ def test_a_renewal_that_comes_while_one_is_applied_stays_for_the_next_step(
     )
     assert pending(service) == {key: waiting(second)}
     # The next step applies it, and ends as its update says.
-    assert step.claim(service, JOB, OWNER) is not None
+    assert lease.claim(service, JOB, OWNER) is not None
     keys, done = applied(service, monkeypatch, keys)
     assert keys == {"pemList[0]": first.key_pem, key: second.key_pem}
     assert item_certificate(service, key) == second.cert_pem
@@ -1320,11 +1319,11 @@ def test_a_renewal_landing_as_a_step_ends_is_still_applied(
 def test_a_step_applies_the_renewals_mapped_when_it_applies_them(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """step.work hands renewal.apply the record as it is then, not as the
+    """Step.run hands renewal.apply the record as it is then, not as the
     step claimed it: a renewal that landed meanwhile is applied too, and the
     step's outcome hands what was applied to its release, which drops it."""
     imported_job(service, phase=Phase.QUEUED)
-    claimed = step.claim(service, JOB, OWNER)
+    claimed = lease.claim(service, JOB, OWNER)
     assert claimed is not None and claimed.renewals == {}
     service.store.put_blob(JOB, STACK_CONFIG, b"config: {}")
     new = minted(tuple(SHOP), serial=1)
@@ -1338,10 +1337,9 @@ def test_a_step_applies_the_renewals_mapped_when_it_applies_them(
         return real_apply(s, ws, record)
 
     keys = stack_secrets(monkeypatch, {})
-    monkeypatch.setattr(step, "stacks", SimpleNamespace(job_workspace=lambda *_: nullcontext(None)))
     monkeypatch.setattr(renewal, "apply", spied_apply)
-    monkeypatch.setattr(step, "update", lambda *_: {"items": []})
-    finished = step.work(service, claimed)
+    monkeypatch.setattr(step.Step, "update", lambda *_: {"items": []})
+    finished = step.Step(service, JOB, cast(Any, None)).run(claimed)
     assert finished is not None
     outcome, done = finished
     [record] = seen
@@ -1350,7 +1348,7 @@ def test_a_step_applies_the_renewals_mapped_when_it_applies_them(
     assert outcome(claimed).phase == Phase.WAITING  # no item ended yet
     assert plain(keys) == {"pemList[0]": new.key_pem}
     assert item_certificate(service, "pemList[0]") == new.cert_pem
-    released = step.release(service, JOB, OWNER, outcome, done)
+    released = lease.release(service, JOB, OWNER, outcome, done)
     assert released is not None
     assert (released.phase, released.renewals, released.lease) == (Phase.WAITING, {}, None)
     assert renewal_blobs(service) == {}
@@ -1378,7 +1376,7 @@ def test_a_newer_renewal_of_the_item_during_a_step_is_never_lost(
     first, second = minted(tuple(SHOP), serial=1), minted(tuple(SHOP), serial=2)
     assert renew(app, body(first)).status_code == 202
     older = current(service).renewals["pemList[0]"]
-    assert step.claim(service, JOB, OWNER) is not None
+    assert lease.claim(service, JOB, OWNER) is not None
     store = service.store
     get_blob, put = store.get_blob, store.put
     landed: list[int] = []
@@ -1419,7 +1417,7 @@ def test_a_newer_renewal_of_the_item_during_a_step_is_never_lost(
     assert pending(service) == {"pemList[0]": waiting(second)}
     assert service.store.get_blob(JOB, older) is None
     # The next step applies the newer one and ends as its update says.
-    assert step.claim(service, JOB, OWNER) is not None
+    assert lease.claim(service, JOB, OWNER) is not None
     keys, done = applied(service, monkeypatch, keys)
     assert keys == {"pemList[0]": second.key_pem}
     assert item_certificate(service, "pemList[0]") == second.cert_pem
@@ -1434,7 +1432,7 @@ def test_a_job_whose_step_died_is_claimed_as_interrupted(service: Service) -> No
     """What the next test expects of a renewal, without one."""
     dead = Lease(owner="dead:1:abc:step", expires=time.time() - 5)
     imported_job(service, phase=Phase.RUNNING, lease=dead)
-    taken = step.claim(service, JOB, OWNER)
+    taken = lease.claim(service, JOB, OWNER)
     assert taken is not None and taken.interrupted
 
 
@@ -1449,7 +1447,7 @@ def test_a_renewal_of_a_job_whose_step_died_keeps_it_interrupted(
     assert renew(app, body(minted(tuple(SHOP), serial=1))).status_code == 202
     after = current(service)
     assert (after.phase, after.lease) == (Phase.QUEUED, dead)
-    taken = step.claim(service, JOB, OWNER)
+    taken = lease.claim(service, JOB, OWNER)
     assert taken is not None
     assert taken.interrupted
 
@@ -1459,7 +1457,7 @@ def test_a_renewal_of_a_job_whose_step_ended_is_not_claimed_as_interrupted(
 ) -> None:
     imported_job(service)  # DONE, its step released
     assert renew(app, body(minted(tuple(SHOP), serial=1))).status_code == 202
-    taken = step.claim(service, JOB, OWNER)
+    taken = lease.claim(service, JOB, OWNER)
     assert taken is not None
     assert not taken.interrupted
 
@@ -1499,7 +1497,7 @@ def test_a_mapped_renewal_whose_blob_is_gone_does_not_queue_steps_forever(
     imported_job(service)
     renewal.renew(service, JOB, "pemList[0]", body(minted(tuple(SHOP), serial=1)), lambda _: None)
     service.store.delete_blob(JOB, current(service).renewals["pemList[0]"])
-    assert step.claim(service, JOB, OWNER) is not None
+    assert lease.claim(service, JOB, OWNER) is not None
     keys, done = applied(service, monkeypatch, {})
     assert keys == {}  # nothing to apply
     released = step_ends(service, done)
