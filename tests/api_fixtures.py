@@ -1,74 +1,22 @@
-"""The HTTP app as unit tests drive it, shared (loaded by tests/conftest.py):
-a service on local defaults with moto for AWS, a supervisor whose launches
-and step processes are recorded, never run, and the app in front of them."""
+"""Helpers for tests that drive the HTTP app (its fixtures, and the
+service's, are in tests/conftest.py): the API key and passphrase the
+service is set up with, a call to the app, and a job's stack outputs."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
-from pydantic import SecretStr
 
-from provisioning.api.app import create_app
-from provisioning.engine.state import Backend, stack_key
-from provisioning.jobs.local_store import LocalJobStore
+from provisioning.engine.state import stack_key
 from provisioning.service import Service
-from provisioning.settings import Settings
-from provisioning.worker import supervisor as watcher
-from provisioning.worker.supervisor import Supervisor
 
 KEY = "the-api-key"
 PASSPHRASE = "unit test passphrase"
-
-
-@pytest.fixture
-def service(aws: str, tmp_path: Path) -> Service:
-    settings = Settings(
-        state_dir=tmp_path,
-        api_key=SecretStr(KEY),
-        passphrase=SecretStr(PASSPHRASE),
-        poll_seconds=1,
-    )
-    return Service(settings, LocalJobStore(tmp_path / "jobs"), Backend.of(settings))
-
-
-@pytest.fixture
-def steps(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The step processes a supervisor would start: recorded, never run."""
-    started: list[list[str]] = []
-
-    def popen(args: list[str], **_: Any) -> SimpleNamespace:
-        started.append(args)
-        return SimpleNamespace(poll=lambda: None)
-
-    monkeypatch.setattr(
-        watcher, "subprocess", SimpleNamespace(Popen=popen, DEVNULL=subprocess.DEVNULL)
-    )
-    return started
-
-
-@pytest.fixture
-def launched() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def supervisor(service: Service, launched: list[str], steps: list[list[str]]) -> Supervisor:
-    recorded = Supervisor(service)
-    recorded.launch = launched.append  # type: ignore[method-assign]
-    return recorded
-
-
-@pytest.fixture
-def app(service: Service, supervisor: Supervisor) -> FastAPI:
-    return create_app(service, supervisor=supervisor, watch=False)
 
 
 def call(

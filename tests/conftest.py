@@ -1,16 +1,35 @@
-"""Fixtures shared by every test: a moto server on loopback standing in for AWS."""
+"""Fixtures shared by every test: a moto server on loopback standing in for
+AWS, the service on local defaults (its settings the one thing a module
+changes), a job store of each kind, and the HTTP app with a supervisor whose
+launches and step processes are recorded, never run."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
 
+from provisioning.api.app import create_app
+from provisioning.jobs.dynamodb_store import DynamoDBJobStore
+from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.store import JobStore
 from provisioning.sandbox.moto_server import FAKE_CREDENTIALS, moto_server, reset
+from provisioning.service import Service
+from provisioning.settings import Settings
+from provisioning.worker import supervisor as watcher
+from provisioning.worker.supervisor import Supervisor
+from tests.api_fixtures import KEY, PASSPHRASE
 
-pytest_plugins = ["tests.api_fixtures"]  # the app's fixtures, for the tests that drive it
+_tables = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +66,75 @@ def fresh_event_loop() -> Iterator[None]:
     yield
     asyncio.set_event_loop(None)
     loop.close()
+
+
+# -- the service -------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(aws: str, tmp_path: Path) -> Settings:
+    """The service's configuration: local defaults under ``tmp_path``, AWS an
+    empty moto account. A module that needs other settings overrides this
+    fixture, asking for it and returning a changed copy::
+
+        @pytest.fixture
+        def settings(settings: Settings) -> Settings:
+            return settings.model_copy(update={"lease_seconds": 3})
+    """
+    return Settings(
+        state_dir=tmp_path,
+        api_key=SecretStr(KEY),
+        passphrase=SecretStr(PASSPHRASE),
+        poll_seconds=1,
+    )
+
+
+@pytest.fixture
+def service(settings: Settings) -> Service:
+    """The service as it starts in production, from ``settings``."""
+    return Service.start(settings)
+
+
+@pytest.fixture(params=["local", "dynamodb"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> JobStore:
+    """An empty job store of each kind: a test asking for it runs on both.
+    The local one is where the service's jobs are (``tmp_path / "jobs"``)."""
+    if request.param == "local":
+        return LocalJobStore(tmp_path / "jobs")
+    request.getfixturevalue("aws")
+    return DynamoDBJobStore(f"jobs-{next(_tables)}")
+
+
+# -- the HTTP app ------------------------------------------------------------
+
+
+@pytest.fixture
+def steps(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The step processes a supervisor would start: recorded, never run."""
+    started: list[list[str]] = []
+
+    def popen(args: list[str], **_: Any) -> SimpleNamespace:
+        started.append(args)
+        return SimpleNamespace(poll=lambda: None)
+
+    monkeypatch.setattr(
+        watcher, "subprocess", SimpleNamespace(Popen=popen, DEVNULL=subprocess.DEVNULL)
+    )
+    return started
+
+
+@pytest.fixture
+def launched() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def supervisor(service: Service, launched: list[str], steps: list[list[str]]) -> Supervisor:
+    recorded = Supervisor(service)
+    recorded.launch = launched.append  # type: ignore[method-assign]
+    return recorded
+
+
+@pytest.fixture
+def app(service: Service, supervisor: Supervisor) -> FastAPI:
+    return create_app(service, supervisor=supervisor, watch=False)

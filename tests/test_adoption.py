@@ -28,7 +28,7 @@ def requested(name: str) -> str:
 def test_only_what_still_lives_is_imported(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
     live, stale, timed_out, held = (requested(f"{n}.example.com") for n in "abcd")
     client("acm").delete_certificate(CertificateArn=stale)
-    acm_backends[ACCOUNT]["us-east-1"]._certificates[timed_out].status = "VALIDATION_TIMED_OUT"
+    acm_backends[ACCOUNT]["us-east-1"].get_certificate(timed_out).status = "VALIDATION_TIMED_OUT"
     listed = [
         ImportResource(type=CERTIFICATE_TYPE, name=f"certificate-{n}", id=f"{arn}@us-east-1")
         for n, arn in zip("abcd", (live, stale, timed_out, held), strict=True)

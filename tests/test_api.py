@@ -39,15 +39,15 @@ from provisioning.errors import (
     UnknownJob,
 )
 from provisioning.jobs.local_store import LocalJobStore
-from provisioning.jobs.record import JobRecord, Lease
+from provisioning.jobs.record import Lease
 from provisioning.jobs.states import Phase
 from provisioning.request.validation import validate_text
 from provisioning.service import Service
 from provisioning.settings import Settings
 from provisioning.worker.supervisor import Supervisor
 from tests.api_fixtures import KEY, call, write_outputs
+from tests.records import JOB, stored
 
-JOB = "11111111-2222-4333-8444-555555555555"
 UNKNOWN = "99999999-2222-4333-8444-555555555555"
 CREATE = {
     "acm_op": "create",
@@ -59,21 +59,6 @@ NOT_FOUND = {"error": "not_found", "message": "no job has this jobId"}
 TOO_LARGE = {"error": "too_large", "message": f"the body exceeds {MAX_BODY} bytes"}
 THROTTLED = AwsFailure("acm", "DescribeCertificate", "throttled past the retries", True)
 MiB = 1024 * 1024
-
-
-def stored(service: Service, job_id: str = JOB, **changes: Any) -> JobRecord:
-    made = JobRecord(
-        jobId=job_id,
-        jobType="create",
-        creationDate="2026-11-30T00:00:00+00:00",
-        job_input={"acm_op": "create"},
-        items=1,
-        auto_creation=True,
-    ).model_copy(update=changes)
-    service.store.create(made, {})
-    found = service.store.get(job_id)
-    assert found is not None
-    return found
 
 
 def as_json(value: Any) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,30 +14,21 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto.acm.models import acm_backends
-from pydantic import SecretStr
 
 from provisioning import aws_clients
 from provisioning.api.app import create_app
-from provisioning.engine.state import Backend
 from provisioning.errors import AwsFailure
-from provisioning.jobs.local_store import LocalJobStore
 from provisioning.jobs.published import job_status
 from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import Phase
 from provisioning.sandbox.moto_server import free_port
 from provisioning.service import Service
-from provisioning.settings import Settings
 from provisioning.worker.supervisor import Supervisor, news_from_aws
+from tests.api_fixtures import KEY
+from tests.records import stored
 
 ACCOUNT = "123456789012"
 JOB = "11111111-2222-4333-8444-555555555555"
-KEY = "test-key"
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Service:
-    settings = Settings(state_dir=tmp_path, poll_seconds=1, api_key=SecretStr(KEY))
-    return Service(settings, LocalJobStore(tmp_path / "jobs"), Backend.of(settings))
 
 
 @pytest.fixture
@@ -133,19 +123,7 @@ def waiting_job(service: Service, monkeypatch: pytest.MonkeyPatch) -> tuple[JobR
         ]
     }
     monkeypatch.setattr("provisioning.worker.supervisor.stack_outputs", lambda *_: outputs)
-    made = JobRecord(
-        jobId=JOB,
-        jobType="create",
-        creationDate="2026-11-30T00:00:00+00:00",
-        job_input={},
-        items=1,
-        auto_creation=False,
-        phase=Phase.WAITING,
-    )
-    service.store.create(made, {})
-    stored = service.store.get(JOB)
-    assert stored is not None
-    return stored, arn
+    return stored(service, JOB, phase=Phase.WAITING), arn
 
 
 def current(service: Service) -> JobRecord:
@@ -188,7 +166,7 @@ def test_failing_checks_say_why_back_off_and_clear_when_aws_answers(
     assert (recovered.check_error, recovered.check_failures, recovered.next_check) == (None, 0, 0)
     assert job_status(recovered, None)["promptInfo"] == ""
 
-    acm_backends[ACCOUNT]["us-east-1"]._certificates[arn].status = "ISSUED"
+    acm_backends[ACCOUNT]["us-east-1"].get_certificate(arn).status = "ISSUED"
     supervisor.tick()
     assert launched == [JOB]
     assert current(service).refresh

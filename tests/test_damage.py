@@ -9,7 +9,6 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -25,27 +24,16 @@ from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import JobStatus, Phase
 from provisioning.jobs.store import CLAIM_GRACE_SECONDS, INPUTS, NAMES, JobStore
 from provisioning.service import Service
-from provisioning.settings import PROJECT, Settings
+from provisioning.settings import PROJECT
 from provisioning.worker import step
 from provisioning.worker.supervisor import Supervisor
+from tests.records import job_record as record
 
 _ids = itertools.count(1)
 
 
 def job_id() -> str:
     return f"00000000-0000-4000-8000-{next(_ids):012d}"
-
-
-def record(job: str, created: str = "2026-11-30T00:00:00+00:00", **changes: Any) -> JobRecord:
-    made = JobRecord(
-        jobId=job,
-        jobType="create",
-        creationDate=created,
-        job_input={"acm_op": "create"},
-        items=1,
-        auto_creation=False,
-    )
-    return made.model_copy(update=changes)
 
 
 def corrupt(store: JobStore, job: str) -> None:
@@ -62,25 +50,10 @@ def corrupt(store: JobStore, job: str) -> None:
         )
 
 
-@pytest.fixture(params=["local", "dynamodb"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
-    if request.param == "local":
-        yield LocalJobStore(tmp_path / "jobs")
-    else:
-        request.getfixturevalue("aws")
-        yield DynamoDBJobStore(f"jobs-{next(_ids)}")
-
-
-@pytest.fixture
-def service(aws: str, tmp_path: Path) -> Service:
-    settings = Settings(state_dir=tmp_path, poll_seconds=1)
-    return Service(settings, LocalJobStore(tmp_path / "jobs"), Backend.of(settings))
-
-
 def test_a_record_that_cant_be_read_is_listed_as_its_damage(store: JobStore) -> None:
     healthy, damaged = job_id(), job_id()
-    store.create(record(healthy, created="2026-11-30T00:00:01+00:00"), {})
-    store.create(record(damaged, created="2026-11-30T00:00:00+00:00"), {})
+    store.create(record(healthy, creationDate="2026-11-30T00:00:01+00:00"), {})
+    store.create(record(damaged, creationDate="2026-11-30T00:00:00+00:00"), {})
     corrupt(store, damaged)
 
     with pytest.raises(DamagedJob) as raised:
@@ -106,7 +79,7 @@ def test_a_record_that_cant_be_read_is_listed_as_its_damage(store: JobStore) -> 
 def test_a_damaged_record_in_dynamodb_keeps_its_place_in_the_listing(aws: str) -> None:
     store = DynamoDBJobStore(f"jobs-{next(_ids)}")
     job = job_id()
-    store.create(record(job, created="2026-11-29T10:00:00+00:00"), {})
+    store.create(record(job, creationDate="2026-11-29T10:00:00+00:00"), {})
     corrupt(store, job)
     [found], _ = store.page(10, None)
     assert isinstance(found, DamagedJob) and found.created == "2026-11-29T10:00:00+00:00"
@@ -160,7 +133,7 @@ def test_aws_out_of_reach_is_not_damage(service: Service, monkeypatch: pytest.Mo
 def test_status_and_listing_show_damage_and_leave_other_jobs_alone(service: Service) -> None:
     healthy, no_record, no_checkpoint = job_id(), job_id(), job_id()
     for n, job in enumerate((healthy, no_record, no_checkpoint)):
-        service.store.create(record(job, created=f"2026-11-30T00:00:0{n}+00:00"), {})
+        service.store.create(record(job, creationDate=f"2026-11-30T00:00:0{n}+00:00"), {})
     write_checkpoint(service, healthy, json.dumps(GOOD_CHECKPOINT).encode())
     corrupt(service.store, no_record)
     write_checkpoint(service, no_checkpoint, json.dumps(GOOD_CHECKPOINT).encode()[:50])

@@ -25,12 +25,12 @@ from provisioning.engine.state import Backend, stack_key
 from provisioning.events import outbox
 from provisioning.events.outbox import Dispatcher
 from provisioning.jobs.local_store import LocalJobStore
-from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import Phase
 from provisioning.jobs.store import EMITTED
 from provisioning.service import Service
 from provisioning.settings import Settings
 from tests.material import issue
+from tests.records import stored
 
 HOOK = "https://hooks.example.com/ssl"
 STATUS_EVENTS = ["certificate.issued", "distribution.deployed", "job.succeeded"]
@@ -78,16 +78,7 @@ def add_job(
     service: Service, n: int, items: list[dict[str, Any]] | None = None, **changes: Any
 ) -> str:
     """A job with ``items`` in its stack outputs (no stack without them)."""
-    made = JobRecord(
-        jobId=job_id(n),
-        jobType="create",
-        creationDate="2026-11-30T00:00:00+00:00",
-        job_input={},
-        items=1,
-        auto_creation=True,
-        phase=Phase.DONE,
-    ).model_copy(update=changes)
-    service.store.create(made, {})
+    made = stored(service, job_id(n), **{"phase": Phase.DONE, **changes})
     if items is not None:
         path = Path(service.backend.root) / stack_key(made.jobId)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -206,7 +197,7 @@ def test_a_failing_managed_renewal_gets_a_warning_once(
     arn = acm.request_certificate(DomainName="shop.example.com", ValidationMethod="DNS")[
         "CertificateArn"
     ]
-    acm_backends["123456789012"]["us-east-1"]._certificates[arn].status = "ISSUED"
+    acm_backends["123456789012"]["us-east-1"].get_certificate(arn).status = "ISSUED"
     real = acm.describe_certificate
 
     def renewal_failed(**asked: Any) -> dict[str, Any]:

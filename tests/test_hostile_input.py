@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from provisioning.errors import MAX_EXCERPT, MAX_PROBLEMS, Problem, RequestRejected
-from provisioning.request.pem import _pem_texts, check_pem_item
+from provisioning.request.pem import check_pem_item
 from provisioning.request.reading import read_request_json
 from provisioning.request.validation import ValidRequest, validate, validate_text
 from tests.material import Issued, issue
@@ -534,8 +534,25 @@ LAZY_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re
     ).map("".join)
 )
 def test_pem_blocks_are_those_the_lazy_pattern_finds(text: str) -> None:
-    """The linear scan finds exactly what the quadratic regex it replaced did."""
-    assert _pem_texts(text) == [(m.group(1), m.group(2)) for m in LAZY_BLOCK.finditer(text)]
+    """The linear scan finds exactly the blocks the quadratic regex it
+    replaced did: the chain's check names each one, in order, as being no
+    certificate."""
+    labels = [m.group(1) for m in LAZY_BLOCK.finditer(text)]
+    item = material()
+    _, problems = check_pem_item(
+        "p", item.cert_pem, item.key_pem, text, for_cloudfront=True, now=NOW
+    )
+    told = [problem.message for problem in problems if problem.location == "p.ChainPem"]
+    if not labels:
+        assert len(told) == 1
+        assert told[0].startswith(("is empty", "holds no PEM block"))
+    elif len(labels) == 1:
+        assert told == [f"is a {labels[0]} block, not a CERTIFICATE"]
+    else:
+        assert told == [
+            f"certificate {n} is a {label} block, not a CERTIFICATE"
+            for n, label in enumerate(labels, 1)
+        ]
 
 
 def reencoded(pem_text: str, der: bytes) -> str:

@@ -8,20 +8,16 @@ digests of the key and the body are stored."""
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import math
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from pydantic import SecretStr
 
 from provisioning import cli
 from provisioning.actions import job_calls
-from provisioning.engine.state import Backend
 from provisioning.errors import IdempotencyConflict, Problem, RequestRejected, UnknownJob
 from provisioning.jobs.dynamodb_store import DynamoDBJobStore
 from provisioning.jobs.local_store import LocalJobStore
@@ -39,30 +35,18 @@ CREATE = {
     "cnameList": [{"domainName": "shop.example.com", "sanList": ["www.shop.example.com"]}],
 }
 OTHER = {"acm_op": "create", "auto_creation": "false", "cnameList": [{"domainName": "b.example"}]}
-_tables = itertools.count(1)
 
 
 def body(request: dict[str, Any]) -> bytes:
     return json.dumps(request).encode()
 
 
-def settings_for(tmp_path: Path) -> Settings:
-    return Settings(state_dir=tmp_path, passphrase=SecretStr("unit test passphrase"))
-
-
-@pytest.fixture(params=["local", "dynamodb"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
-    if request.param == "local":
-        yield LocalJobStore(tmp_path / "jobs")
-    else:
-        request.getfixturevalue("aws")
-        yield DynamoDBJobStore(f"keys-{next(_tables)}")
-
-
 @pytest.fixture
-def service(aws: str, store: JobStore, tmp_path: Path) -> Service:
-    settings = settings_for(tmp_path)
-    return Service(settings, store, Backend.of(settings))
+def settings(settings: Settings, store: JobStore) -> Settings:
+    """The service keeps its jobs in ``store``: each test runs on both kinds."""
+    if isinstance(store, DynamoDBJobStore):
+        return settings.model_copy(update={"job_store": f"dynamodb://{store.table}"})
+    return settings
 
 
 @pytest.fixture
@@ -278,9 +262,9 @@ def test_only_digests_of_the_key_and_the_body_are_stored(service: Service) -> No
 
 
 @pytest.mark.parametrize("key", ["", "k" * 256, "schlüssel", "tab\there", "line\n", "\x7f"])
-def test_a_key_is_one_to_255_printable_ascii_characters(tmp_path: Path, key: str) -> None:
-    settings = settings_for(tmp_path)
-    service = Service(settings, LocalJobStore(tmp_path / "jobs"), Backend.of(settings))
+def test_a_key_is_one_to_255_printable_ascii_characters(
+    service: Service, tmp_path: Path, key: str
+) -> None:
     with pytest.raises(RequestRejected) as refused:
         job_calls.submit(service, body(CREATE), lambda _: None, key)
     message = "1 to 255 printable ASCII characters (space to ~)"
@@ -292,14 +276,16 @@ def test_a_key_is_one_to_255_printable_ascii_characters(tmp_path: Path, key: str
 
 
 def test_the_command_line_takes_a_key(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     launched: list[str] = []
     monkeypatch.setattr(Supervisor, "launch", lambda _, job: launched.append(job))
     request, other = tmp_path / "request.json", tmp_path / "other.json"
     request.write_bytes(body(CREATE))
     other.write_bytes(body(OTHER))
-    settings = settings_for(tmp_path)
 
     def submit(*argv: str) -> int:
         return cli.run(cli.parser().parse_args(["submit", *argv]), settings)

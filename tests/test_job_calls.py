@@ -11,13 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from provisioning.actions import job_calls
-from provisioning.engine.state import Backend, stack_key
+from provisioning.engine.state import stack_key
 from provisioning.errors import DamagedJob, RequestRejected, StaleRecord, UnknownJob
 from provisioning.jobs.ids import valid_id
-from provisioning.jobs.local_store import LocalJobStore
 from provisioning.jobs.record import JobRecord, Lease
 from provisioning.jobs.sealed_keys import unseal
 from provisioning.jobs.states import JobStatus, Phase
@@ -28,6 +26,7 @@ from provisioning.settings import Settings
 from tests.api_fixtures import write_outputs
 from tests.material import Issued, issue, private_ca
 from tests.moto_account import distribution
+from tests.records import stored
 
 UNKNOWN = "99999999-2222-4333-8444-555555555555"
 CREATE = {
@@ -67,13 +66,8 @@ def body(request: dict[str, Any]) -> bytes:
 
 
 @pytest.fixture
-def service(aws: str, tmp_path: Path) -> Service:
-    settings = Settings(
-        state_dir=tmp_path,
-        passphrase=SecretStr("unit test passphrase"),
-        minimum_protocol_version="TLSv1.2_2019",
-    )
-    return Service(settings, LocalJobStore(tmp_path / "jobs"), Backend.of(settings))
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"minimum_protocol_version": "TLSv1.2_2019"})
 
 
 @pytest.fixture
@@ -88,21 +82,6 @@ def store_reads(service: Service, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(service.store, "get", get)
     return asked
-
-
-def stored(service: Service, job_id: str, **changes: Any) -> JobRecord:
-    made = JobRecord(
-        jobId=job_id,
-        jobType="create",
-        creationDate="2026-11-30T00:00:00+00:00",
-        job_input={"acm_op": "create"},
-        items=1,
-        auto_creation=False,
-    ).model_copy(update=changes)
-    service.store.create(made, {})
-    found = service.store.get(job_id)
-    assert found is not None
-    return found
 
 
 def job_id(n: int) -> str:

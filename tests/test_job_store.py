@@ -5,44 +5,20 @@ deletion that leaves nothing of the job."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from provisioning.errors import BadPageToken, StaleRecord
-from provisioning.jobs.dynamodb_store import DynamoDBJobStore
-from provisioning.jobs.local_store import LocalJobStore
 from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import Phase
 from provisioning.jobs.store import JobStore, change
+from tests.records import job_record as record
 
 _ids = itertools.count(1)
 
 
 def job_id() -> str:
     return f"00000000-0000-4000-8000-{next(_ids):012d}"
-
-
-def record(job: str, created: str = "2026-11-30T00:00:00+00:00", **changes: object) -> JobRecord:
-    made = JobRecord(
-        jobId=job,
-        jobType="create",
-        creationDate=created,
-        job_input={"acm_op": "create"},
-        items=1,
-        auto_creation=True,
-    )
-    return made.model_copy(update=changes)
-
-
-@pytest.fixture(params=["local", "dynamodb"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
-    if request.param == "local":
-        yield LocalJobStore(tmp_path / "jobs")
-    else:
-        request.getfixturevalue("aws")
-        yield DynamoDBJobStore(f"jobs-{next(_ids)}")
 
 
 def test_a_write_against_a_stale_version_is_refused(store: JobStore) -> None:
@@ -100,7 +76,7 @@ def test_only_open_jobs_are_listed_for_the_watcher(store: JobStore) -> None:
 def test_pages_run_newest_first_and_end(store: JobStore) -> None:
     made = [job_id() for _ in range(5)]
     for n, job in enumerate(made):
-        store.create(record(job, created=f"2026-11-30T00:00:0{n}+00:00"), {})
+        store.create(record(job, creationDate=f"2026-11-30T00:00:0{n}+00:00"), {})
     seen, token, pages = [], None, 0
     while True:
         page, token = store.page(2, token)

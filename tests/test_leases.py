@@ -5,43 +5,23 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from pulumi import automation as auto
 
-from provisioning.engine.state import Backend
-from provisioning.jobs.local_store import LocalJobStore
-from provisioning.jobs.record import JobRecord, Lease
+from provisioning.jobs.record import Lease
 from provisioning.jobs.states import Phase
 from provisioning.service import Service
 from provisioning.settings import Settings
 from provisioning.worker import step
 from provisioning.worker.lease import LeaseKeeper, Outcome, claim, release
 from provisioning.worker.step import outdated
-
-JOB = "11111111-2222-4333-8444-555555555555"
+from tests.records import JOB, stored
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Service:
-    settings = Settings(state_dir=tmp_path, lease_seconds=3)
-    return Service(settings, LocalJobStore(tmp_path / "jobs"), Backend.of(settings))
-
-
-def stored(service: Service, **changes: object) -> JobRecord:
-    made = JobRecord(
-        jobId=JOB,
-        jobType="create",
-        creationDate="2026-11-30T00:00:00+00:00",
-        job_input={},
-        items=1,
-        auto_creation=True,
-    ).model_copy(update=changes)
-    service.store.create(made, {})
-    found = service.store.get(JOB)
-    assert found is not None
-    return found
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"lease_seconds": 3})
 
 
 def ended(every_item: bool) -> Outcome:

@@ -29,10 +29,10 @@ from provisioning.events.catalog import Event
 from provisioning.events.outbox import SIGNATURE, Dispatcher, post, shown, signature, targets
 from provisioning.jobs.dynamodb_store import DynamoDBJobStore
 from provisioning.jobs.local_store import LocalJobStore
-from provisioning.jobs.record import JobRecord
 from provisioning.jobs.store import EMITTED, Delivery, JobStore
 from provisioning.service import Service
 from provisioning.settings import Settings, load
+from tests.records import stored
 
 JOB = "11111111-2222-4333-8444-555555555555"
 TARGET = "https://hooks.example.com/h"
@@ -324,17 +324,7 @@ def test_posting_the_same_events_again_stores_each_delivery_once(tmp_path: Path)
 
 def test_fresh_posts_only_events_not_posted_before(tmp_path: Path, receiver: Receiver) -> None:
     service = make_service(tmp_path, webhook_url=receiver.url)
-    service.store.create(
-        JobRecord(
-            jobId=JOB,
-            jobType="create",
-            creationDate="2026-11-30T00:00:00+00:00",
-            job_input={},
-            items=1,
-            auto_creation=True,
-        ),
-        {},
-    )
+    stored(service, JOB)
     found = job_events(JOB)
     outbox.post_unposted(service, JOB, found[:2])
     assert Dispatcher(service).deliver_due() == 2
@@ -346,15 +336,6 @@ def test_fresh_posts_only_events_not_posted_before(tmp_path: Path, receiver: Rec
 
 
 # the outbox, on both stores
-
-
-@pytest.fixture(params=["local", "dynamodb"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
-    if request.param == "local":
-        yield LocalJobStore(tmp_path / "jobs")
-    else:
-        request.getfixturevalue("aws")
-        yield DynamoDBJobStore(f"outbox-{next(_ids)}")
 
 
 def delivery(n: int, order: str | None = None, **changes: Any) -> Delivery:

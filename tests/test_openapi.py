@@ -17,7 +17,7 @@ import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -35,7 +35,6 @@ from provisioning.api.models import JobRecordOut, SslRequestIn
 from provisioning.api.routes import EXAMPLE_REQUEST, certificate_summaries
 from provisioning.errors import DamagedJob
 from provisioning.jobs.published import damaged_status, job_status
-from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import Phase
 from provisioning.request import contract
 from provisioning.sandbox.session import create_templates
@@ -43,8 +42,9 @@ from provisioning.service import Service
 from provisioning.settings import Settings
 from provisioning.templates.versions import LocalStore
 from provisioning.worker.supervisor import Supervisor
+from tests.api_fixtures import KEY
+from tests.records import job_record
 
-KEY = "openapi-test-key"
 REQUESTS = Path(__file__).resolve().parents[1] / "requests"
 ROUTES = {
     ("POST", "/ssl_for_saas"),
@@ -67,17 +67,11 @@ class Idle(Supervisor):
         return None
 
 
-@pytest.fixture
-def service(aws: str, tmp_path: Path) -> Service:
-    """A fresh service on local defaults, with the example templates in moto."""
-    made = Settings(
-        state_dir=tmp_path / "state",
-        backend_url=(tmp_path / "state" / "pulumi").as_uri(),
-        passphrase=SecretStr("openapi-test-passphrase"),
-        api_key=SecretStr(KEY),
-    )
-    create_templates(aws, LocalStore(Path(made.config_store_url)))
-    return Service.start(made)
+@pytest.fixture(name="settings")  # the name hypothesis's settings has in this module
+def with_templates(aws: str, settings: Settings) -> Settings:
+    """The service's settings, with the example templates in moto."""
+    create_templates(aws, LocalStore(Path(settings.config_store_url)))
+    return settings
 
 
 @pytest.fixture
@@ -180,13 +174,11 @@ def outputs(item_key: str, status: str, **more: Any) -> dict[str, Any]:
 def shapes() -> list[dict[str, Any]]:
     """Job records as the service computes them, every optional part shown
     at least once: an item's error and checkError, a damaged job."""
-    record = JobRecord(
-        jobId="job-1",
-        jobType="create",
+    record = job_record(
+        "job-1",
         creationDate="2025-01-01T00:00:00+00:00",
         job_input={"acm_op": "create", "cnameList": []},
         items=2,
-        auto_creation=True,
         phase=Phase.WAITING,
         item_errors={"cnameList[1]": "CNAMEAlreadyExists"},
         check_error="ACM ListCertificates throttled",

@@ -12,7 +12,6 @@ from typing import Any
 
 import boto3
 import pytest
-from pydantic import SecretStr
 
 from provisioning.actions import preflight
 from provisioning.actions.admission import accept
@@ -336,12 +335,8 @@ def test_an_item_is_refused_for_every_reason_at_its_key(
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        state_dir=tmp_path,
-        passphrase=SecretStr("unit test passphrase"),
-        minimum_protocol_version="TLSv1.2_2019",
-    )
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"minimum_protocol_version": "TLSv1.2_2019"})
 
 
 def body(request: dict[str, Any]) -> bytes:

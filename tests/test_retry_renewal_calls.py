@@ -33,8 +33,8 @@ from provisioning.worker import lease, step
 from provisioning.worker.supervisor import Supervisor
 from tests.api_fixtures import PASSPHRASE, call, write_outputs
 from tests.material import Issued, issue
+from tests.records import JOB, stored
 
-JOB = "11111111-2222-4333-8444-555555555555"
 UNKNOWN = "99999999-2222-4333-8444-555555555555"
 MALFORMED = "not-a-job-id"
 NOT_FOUND = {"error": "not_found", "message": "no job has this jobId"}
@@ -45,7 +45,7 @@ FIELDS = ("CertPem", "PrivateKeyPem", "ChainPem")
 OWNER = "this:1:abc:step"  # a step of this instance
 
 
-# -- fixtures and helpers (the app's are in tests/api_fixtures.py) -----------
+# -- fixtures and helpers (the app's are in tests/conftest.py) ---------------
 
 
 @pytest.fixture
@@ -63,23 +63,6 @@ def command_line(
     for name in ("SSL_SAAS_JOB_STORE", "PULUMI_BACKEND_URL", "SSL_SAAS_WEBHOOK_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(Supervisor, "launch", lambda _, job: launched.append(job))
-
-
-def stored(
-    service: Service, job_id: str = JOB, blobs: dict[str, bytes] | None = None, **changes: Any
-) -> JobRecord:
-    made = JobRecord(
-        jobId=job_id,
-        jobType="create",
-        creationDate="2026-11-30T00:00:00+00:00",
-        job_input={"acm_op": "create"},
-        items=1,
-        auto_creation=False,
-    ).model_copy(update=changes)
-    service.store.create(made, blobs or {})
-    found = service.store.get(job_id)
-    assert found is not None
-    return found
 
 
 def current(service: Service, job_id: str = JOB) -> JobRecord:

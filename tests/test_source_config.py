@@ -142,25 +142,34 @@ def test_command_line_helpers_return_plain_data(store: TemplateStore, template: 
     assert set(saved) == {"version", "saved_at"}
 
 
-def test_a_save_that_loses_the_race_takes_the_next_number(
-    store: TemplateStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Simulates a rival writer between listing and creating: the store is
-    shown a stale, empty listing once, so it tries version 1, which exists."""
-    store.save(DISTRIBUTION, distribution_config("rival"))
-    listing = store._numbers  # type: ignore[attr-defined]
-    calls: list[Any] = []
+class RivalFirst(dict[str, Any]):
+    """A configuration that lets a rival save first when the store first
+    writes it out: the record written holds its version number, so by then
+    the store has listed the versions and chosen that number."""
 
-    def stale_once(where: Any) -> list[int]:
-        calls.append(where)
-        return [] if len(calls) == 1 else listing(where)
+    def __init__(self, config: dict[str, Any], store: TemplateStore) -> None:
+        super().__init__(config)
+        self.store = store
+        self.rival_saved: int | None = None
+        self.reads = 0
 
-    monkeypatch.setattr(store, "_numbers", stale_once)
+    def items(self) -> Any:
+        self.reads += 1
+        if self.rival_saved is None:
+            self.rival_saved = self.store.save(DISTRIBUTION, distribution_config("rival"))
+        return super().items()
 
-    assert store.save(DISTRIBUTION, distribution_config("mine")) == 2
+
+def test_a_save_that_loses_the_race_takes_the_next_number(store: TemplateStore) -> None:
+    """A rival writer saves between this save's listing and its creating:
+    the store found no version, so it tries version 1, which now exists."""
+    mine = RivalFirst(distribution_config("mine"), store)
+
+    assert store.save(DISTRIBUTION, mine) == 2
+    assert mine.rival_saved == 1
     assert store.load(DISTRIBUTION, 1) == distribution_config("rival")
     assert store.load(DISTRIBUTION, 2) == distribution_config("mine")
-    assert len(calls) > 1
+    assert mine.reads > 1  # written out again, for the next number
 
 
 def test_distribution_id_cannot_escape_the_store(tmp_path: Path) -> None:

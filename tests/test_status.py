@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
 
 from provisioning.errors import DamagedJob
 from provisioning.jobs.published import advice, damaged_status, job_status, stage
-from provisioning.jobs.record import JobRecord
 from provisioning.jobs.states import JobStatus, Phase, Stage
+from tests.records import JOB, job_record
 
-JOB = "11111111-2222-3333-4444-555555555555"
-
-
-def record(**changes: Any) -> JobRecord:
-    base = JobRecord(
-        jobId=JOB,
-        jobType="create",
-        creationDate="2026-11-29T00:00:00+00:00",
-        job_input={"acm_op": "create", "auto_creation": True, "cnameList": []},
-        items=2,
-        auto_creation=True,
-        phase="waiting",
-    )
-    return base.model_copy(update=changes)
+# A job of two items, waiting for AWS.
+record = functools.partial(job_record, items=2, phase=Phase.WAITING)
 
 
 def item(key: str, status: str, dist: bool = False, deployed: bool = False) -> dict[str, Any]:
@@ -103,8 +92,8 @@ def test_the_record_shows_every_published_field_and_each_item() -> None:
     assert job == {
         "jobId": JOB,
         "jobType": "create",
-        "creationDate": "2026-11-29T00:00:00+00:00",
-        "job_input": {"acm_op": "create", "auto_creation": True, "cnameList": []},
+        "creationDate": "2026-11-30T00:00:00+00:00",
+        "job_input": {"acm_op": "create"},
         "cert_total_number": 2,
         "cert_completed_number": 1,
         "cloudfront_distribution_total_number": 2,

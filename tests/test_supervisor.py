@@ -20,27 +20,19 @@ import pytest
 from moto.acm.models import acm_backends
 
 from provisioning import aws_clients
-from provisioning.engine.state import Backend, stack_key
+from provisioning.engine.state import stack_key
 from provisioning.errors import AwsFailure, DamagedJob
-from provisioning.jobs.local_store import LocalJobStore
 from provisioning.jobs.record import JobRecord, Lease
 from provisioning.jobs.states import Phase
 from provisioning.service import Service
-from provisioning.settings import Settings
 from provisioning.worker import supervisor as watcher
 from provisioning.worker.supervisor import Supervisor, logged, news_from_aws
+from tests.records import JOB, stored
 
 ACCOUNT = "123456789012"
-JOB = "11111111-2222-4333-8444-555555555555"
 OTHER = "11111111-2222-4333-8444-666666666666"
 NOW = 1_000_000.0
 THROTTLED = AwsFailure("acm", "DescribeCertificate", "throttled past the retries", True)
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Service:
-    settings = Settings(state_dir=tmp_path, poll_seconds=1)
-    return Service(settings, LocalJobStore(tmp_path / "jobs"), Backend.of(settings))
 
 
 @pytest.fixture
@@ -88,19 +80,6 @@ def steps(monkeypatch: pytest.MonkeyPatch) -> list[FakeStep]:
         watcher, "subprocess", SimpleNamespace(Popen=popen, DEVNULL=subprocess.DEVNULL)
     )
     return started
-
-
-def stored(service: Service, job_id: str = JOB, **changes: object) -> JobRecord:
-    made = JobRecord(
-        jobId=job_id,
-        jobType="create",
-        creationDate="2026-11-30T00:00:00+00:00",
-        job_input={},
-        items=1,
-        auto_creation=True,
-    ).model_copy(update=changes)
-    service.store.create(made, {})
-    return current(service, job_id)
 
 
 def current(service: Service, job_id: str = JOB) -> JobRecord:
@@ -486,7 +465,7 @@ def test_an_issued_certificate_sends_the_job_to_a_refreshing_step(
     aws: str, service: Service, launched: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     arn = requested_certificate()
-    acm_backends[ACCOUNT]["us-east-1"]._certificates[arn].status = "ISSUED"
+    acm_backends[ACCOUNT]["us-east-1"].get_certificate(arn).status = "ISSUED"
     stored(service, phase=Phase.WAITING)
     with_outputs(monkeypatch, outputs(arn))
     Supervisor(service).tick()
@@ -500,7 +479,7 @@ def test_failed_validation_is_recorded_on_the_item(
     aws: str, service: Service, status: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     arn = requested_certificate()
-    acm_backends[ACCOUNT]["us-east-1"]._certificates[arn].status = status
+    acm_backends[ACCOUNT]["us-east-1"].get_certificate(arn).status = status
     job = stored(service, phase=Phase.WAITING)
     with_outputs(monkeypatch, outputs(arn))
     assert news_from_aws(service, job) is True

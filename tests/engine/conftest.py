@@ -17,7 +17,6 @@ from provisioning.sandbox.environment import PASSPHRASE, SandboxEnv, sandbox
 from provisioning.sandbox.moto_server import reset
 from provisioning.sandbox.pulumi_cli import matching_binary, sdk_version
 from provisioning.sandbox.session import create_templates
-from provisioning.service import Service
 from provisioning.settings import Settings
 from provisioning.templates.versions import LocalStore
 from tests.engine.jobs_helpers import API_KEY
@@ -54,7 +53,8 @@ def settings(engine: SandboxEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     """A fresh service state (jobs, stacks, template versions) on local
     defaults, and the example templates in an empty moto. Only AWS's and the
     engine's own variables are set in the environment; the service's
-    configuration is this object."""
+    configuration is this object (``service`` is tests/conftest.py's, started
+    from it)."""
     env = {
         **engine.env,
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), engine.env["PATH"]]),
@@ -74,8 +74,3 @@ def settings(engine: SandboxEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     )
     create_templates(engine.endpoint, LocalStore(Path(made.config_store_url)))
     return made
-
-
-@pytest.fixture
-def service(settings: Settings) -> Service:
-    return Service.start(settings)

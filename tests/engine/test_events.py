@@ -142,9 +142,9 @@ def test_a_failed_item_is_an_event_with_its_reason(
     job_id = job_calls.submit(service, (REQUESTS / "create-two.json").read_bytes(), lambda _: None)
     job = run(service, job_id, lambda j: len(j["certList"]) == 2)
     doomed = job["items"][1]
-    acm_backends[ACCOUNT]["us-east-1"]._certificates[
+    acm_backends[ACCOUNT]["us-east-1"].get_certificate(
         doomed["certificateArn"]
-    ].status = "VALIDATION_TIMED_OUT"
+    ).status = "VALIDATION_TIMED_OUT"
     run(service, job_id, lambda j: j["status"] == "FAILED")
 
     received = receiver.events()

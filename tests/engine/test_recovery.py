@@ -42,11 +42,12 @@ def distributions(job_id: str) -> list[str]:
 
 def certificates(job_id: str) -> list[str]:
     backend = acm_backends[ACCOUNT]["us-east-1"]
-    return [
-        arn
-        for arn, certificate in list(backend._certificates.items())
-        if certificate.tags.get(JOB_TAG) == job_id
-    ]
+    while True:
+        try:
+            listed = list(backend.list_certificates(statuses=[], includes={}))
+        except RuntimeError:  # moto's account changed while listed: list again
+            continue
+        return [c.arn for c in listed if c.tags.get(JOB_TAG) == job_id]
 
 
 def kill_once_made(

@@ -47,12 +47,12 @@ def test_a_timed_out_item_retried_reaches_success_without_touching_the_others(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(moto.settings, "ACM_VALIDATION_WAIT", 3600)  # issued only by hand here
-    certificates = acm_backends[ACCOUNT]["us-east-1"]._certificates
+    acm = acm_backends[ACCOUNT]["us-east-1"]
     job_id = job_calls.submit(service, (REQUESTS / "create-two.json").read_bytes(), lambda _: None)
     job = until(service, job_id, lambda j: len(j["certList"]) == 2)
     kept, doomed = job["items"]
-    certificates[kept["certificateArn"]].status = "ISSUED"
-    certificates[doomed["certificateArn"]].status = "VALIDATION_TIMED_OUT"
+    acm.get_certificate(kept["certificateArn"]).status = "ISSUED"
+    acm.get_certificate(doomed["certificateArn"]).status = "VALIDATION_TIMED_OUT"
     failed = until(
         service,
         job_id,
@@ -75,7 +75,8 @@ def test_a_timed_out_item_retried_reaches_success_without_touching_the_others(
     dists_after = distributions(service, job_id)
     assert dists_before < dists_after and len(dists_after) == 2
     # the timed-out certificate is gone from ACM; the job holds exactly two
-    tagged = [a for a, c in certificates.items() if c.tags.get("ssl-saas:job") == job_id]
+    listed = acm.list_certificates(statuses=[], includes={})
+    tagged = [c.arn for c in listed if c.tags.get("ssl-saas:job") == job_id]
     assert sorted(tagged) == sorted(job["certList"])
 
     with pytest.raises(JobConflict, match="nothing"):
