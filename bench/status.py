@@ -53,7 +53,6 @@ from common import (
     summary,
 )
 
-from provisioning import aws_clients
 from provisioning.actions import job_calls
 from provisioning.api.app import create_app
 from provisioning.engine.state import stack_key
@@ -116,7 +115,7 @@ def write_checkpoint(service: Service, job_id: str, data: bytes) -> None:
         target = Path(backend.root) / stack_key(job_id)
         target.write_bytes(data)
     else:
-        s3 = aws_clients.client("s3")
+        s3 = service.aws.client("s3")
         s3.put_object(Bucket=backend.bucket, Key=backend.key(stack_key(job_id)), Body=data)
 
 

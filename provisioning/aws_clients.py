@@ -6,6 +6,10 @@ themselves are. Each client uses botocore's adaptive retry mode, which backs
 off and rate-limits on throttling, and bounded timeouts, so no call waits on
 AWS for more than about half a minute: an unreachable AWS is reported, not
 waited out.
+
+The clients are an ``AwsClients`` made once per process (``Service.start``)
+and passed to whatever calls AWS; ``failure`` and ``named`` are plain
+functions, reading which call the thread had under way.
 """
 
 from __future__ import annotations
@@ -59,16 +63,39 @@ _calls = threading.local()
 T = TypeVar("T")
 
 
-def client(service: str, region: str | None = None) -> Any:
-    # The endpoint is part of the key so a changed AWS_ENDPOINT_URL (the
-    # sandbox, tests) never meets a client made for another one.
-    return _client(service, region, os.environ.get("AWS_ENDPOINT_URL"))
+class AwsClients:
+    """The process's boto3 clients, made once per process (``Service.start``)
+    and handed to whatever calls AWS, so a test hands in stand-ins instead.
+    A client is made on first use and kept, one per service, region and
+    endpoint; each names the call under way for ``failure``."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str, str | None, str | None], Any] = {}
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        # The endpoint is part of the key so a changed AWS_ENDPOINT_URL (the
+        # sandbox, tests) never meets a client made for another one.
+        key = (service, region, os.environ.get("AWS_ENDPOINT_URL"))
+        found = self._made.get(key)
+        if found is None:
+            with _creating:
+                found = self._made.get(key)
+                if found is None:
+                    found = self._made[key] = _made(service, region)
+        return found
+
+    def acm(self) -> Any:
+        """ACM where CloudFront reads certificates (us-east-1)."""
+        return self.client("acm", CERTIFICATE_REGION)
+
+    def cloudfront(self) -> Any:
+        """CloudFront throttles control-plane calls hard; botocore's adaptive
+        mode backs off and rate-limits the client instead of failing the job."""
+        return self.client("cloudfront")
 
 
-@functools.cache
-def _client(service: str, region: str | None, endpoint: str | None) -> Any:
-    with _creating:
-        made = boto3.session.Session().client(service, region_name=region, config=CONFIG)
+def _made(service: str, region: str | None) -> Any:
+    made = boto3.session.Session().client(service, region_name=region, config=CONFIG)
     made.meta.events.register("before-parameter-build", functools.partial(_calling, service))
     return made
 
@@ -77,10 +104,6 @@ def _calling(service: str, model: Any, **_: Any) -> None:
     """Remembers, per thread, the call under way: a connection error doesn't
     say which call it broke, and a calling thread makes one call at a time."""
     _calls.current = (service, model.name)
-
-
-def acm() -> Any:
-    return client("acm", CERTIFICATE_REGION)
 
 
 def failure(error: BaseException) -> AwsFailure | None:

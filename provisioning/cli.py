@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from provisioning import aws_clients
 from provisioning.actions import job_calls, renewal, retry
+from provisioning.aws_clients import AwsClients
 from provisioning.errors import (
     AwsFailure,
     ConfigurationError,
@@ -32,7 +33,6 @@ from provisioning.request.validation import validate_text
 from provisioning.service import Service
 from provisioning.settings import Settings, load
 from provisioning.templates.versions import (
-    cloudfront_client,
     list_versions,
     open_store,
     save_current,
@@ -201,9 +201,10 @@ def worker_command(_: argparse.Namespace, settings: Settings) -> int:
 
 
 def versions_command(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings.config_store_url)
+    aws = AwsClients()  # the process's clients: this command starts no Service
+    store = open_store(settings.config_store_url, aws)
     if args.action == "save":
-        print_json(save_current(store, cloudfront_client(), args.distribution_id))
+        print_json(save_current(store, aws.cloudfront(), args.distribution_id))
     else:
         print_json(list_versions(store, args.distribution_id))
     return 0

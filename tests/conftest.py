@@ -28,6 +28,7 @@ from provisioning.settings import Settings
 from provisioning.worker import supervisor as watcher
 from provisioning.worker.supervisor import Supervisor
 from tests.api_fixtures import KEY, PASSPHRASE
+from tests.clients import PROCESS
 
 _tables = itertools.count(1)
 
@@ -91,8 +92,10 @@ def settings(aws: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def service(settings: Settings) -> Service:
-    """The service as it starts in production, from ``settings``."""
-    return Service.start(settings)
+    """The service as it starts in production, from ``settings``, with the
+    test process's AWS clients (a module wanting stand-ins replaces them:
+    ``dataclasses.replace(service, aws=StandIn(...))``)."""
+    return Service.start(settings, PROCESS)
 
 
 @pytest.fixture(params=["local", "dynamodb"])
@@ -102,7 +105,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> JobStore:
     if request.param == "local":
         return LocalJobStore(tmp_path / "jobs")
     request.getfixturevalue("aws")
-    return DynamoDBJobStore(f"jobs-{next(_tables)}")
+    return DynamoDBJobStore(f"jobs-{next(_tables)}", PROCESS.client("dynamodb"))
 
 
 # -- the HTTP app ------------------------------------------------------------

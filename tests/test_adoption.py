@@ -7,10 +7,12 @@ from __future__ import annotations
 import pytest
 from moto.acm.models import acm_backends
 
+from provisioning.aws_clients import AwsClients
 from provisioning.engine import adoption
 from provisioning.engine.adoption import ImportResource
 from provisioning.program.resources import CERTIFICATE_TYPE, DISTRIBUTION_TYPE
 from provisioning.sandbox.session import ACCOUNT
+from tests.clients import PROCESS
 from tests.engine.jobs_helpers import aws as client
 
 JOB = "11111111-2222-4333-8444-555555555555"
@@ -33,9 +35,14 @@ def test_only_what_still_lives_is_imported(aws: str, monkeypatch: pytest.MonkeyP
         ImportResource(type=CERTIFICATE_TYPE, name=f"certificate-{n}", id=f"{arn}@us-east-1")
         for n, arn in zip("abcd", (live, stale, timed_out, held), strict=True)
     ] + [ImportResource(type=DISTRIBUTION_TYPE, name="distribution-a", id="EGONE0000000")]
-    monkeypatch.setattr(adoption, "list_tagged", lambda job_id: listed)
 
-    found = adoption.find_strays_deleting_timed_out(JOB, [held])
+    def tagged(aws: AwsClients, job_id: str) -> list[ImportResource]:
+        assert (aws, job_id) == (PROCESS, JOB)
+        return listed
+
+    monkeypatch.setattr(adoption, "list_tagged", tagged)
+
+    found = adoption.find_strays_deleting_timed_out(PROCESS, JOB, [held])
 
     assert [r["id"] for r in found] == [f"{live}@us-east-1"]
     arns = {

@@ -11,6 +11,7 @@ import json
 import logging
 import threading
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,6 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from fastapi import FastAPI
 
-from provisioning import aws_clients
 from provisioning.actions import job_calls
 from provisioning.api.app import create_app
 from provisioning.api.deps import MAX_BODY
@@ -46,6 +46,7 @@ from provisioning.service import Service
 from provisioning.settings import Settings
 from provisioning.worker.supervisor import Supervisor
 from tests.api_fixtures import KEY, call, write_outputs
+from tests.clients import ACM, PROCESS, StandIn
 from tests.records import JOB, stored
 
 UNKNOWN = "99999999-2222-4333-8444-555555555555"
@@ -96,7 +97,11 @@ def test_every_route_needs_the_key(app: FastAPI, service: Service, launched: lis
 def test_the_api_needs_a_key_to_start(tmp_path: Path) -> None:
     settings = Settings(state_dir=tmp_path, api_key=None)
     with pytest.raises(ConfigurationError, match="SSL_SAAS_API_KEY is not set"):
-        create_app(Service(settings, LocalJobStore(tmp_path / "jobs"), Backend.of(settings)))
+        create_app(
+            Service(
+                settings, LocalJobStore(tmp_path / "jobs"), Backend.of(settings, PROCESS), PROCESS
+            )
+        )
 
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json", "/nothing/here"])
@@ -436,10 +441,11 @@ class FakeAcm:
 
 
 def test_every_certificate_of_every_key_type_is_listed(
-    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+    service: Service, supervisor: Supervisor
 ) -> None:
     acm = FakeAcm()
-    monkeypatch.setattr(aws_clients, "acm", lambda: acm)
+    faked = replace(service, aws=StandIn({ACM: acm}))
+    app = create_app(faked, supervisor=supervisor, watch=False)
     answer = call(app, "GET", "/ssl_for_saas/cert_list")
     assert answer.status_code == 200
     assert acm.asked == [

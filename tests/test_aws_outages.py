@@ -17,6 +17,7 @@ from moto.acm.models import acm_backends
 
 from provisioning import aws_clients
 from provisioning.api.app import create_app
+from provisioning.aws_clients import AwsClients
 from provisioning.errors import AwsFailure
 from provisioning.jobs.published import job_status
 from provisioning.jobs.record import JobRecord
@@ -25,6 +26,7 @@ from provisioning.sandbox.moto_server import free_port
 from provisioning.service import Service
 from provisioning.worker.supervisor import Supervisor, news_from_aws
 from tests.api_fixtures import KEY
+from tests.clients import PROCESS
 from tests.records import stored
 
 ACCOUNT = "123456789012"
@@ -50,7 +52,7 @@ def get(service: Service, path: str) -> httpx.Response:
 
 
 def test_every_call_is_bounded_in_time() -> None:
-    config = aws_clients.client("dynamodb", "us-east-1").meta.config
+    config = AwsClients().client("dynamodb", "us-east-1").meta.config
     assert (config.connect_timeout, config.read_timeout) == (3, 7)
     assert config.retries == {"mode": "adaptive", "total_max_attempts": 3}
 
@@ -58,7 +60,7 @@ def test_every_call_is_bounded_in_time() -> None:
 def test_unreachable_aws_is_named_and_fails_fast(unreachable: str) -> None:
     started = time.monotonic()
     with pytest.raises(AwsFailure) as raised:
-        aws_clients.named(lambda: aws_clients.acm().list_certificates())
+        aws_clients.named(lambda: PROCESS.acm().list_certificates())
     assert time.monotonic() - started < 30
     failure = raised.value
     assert (failure.service, failure.operation, failure.transient) == (
@@ -82,7 +84,7 @@ def test_unreachable_aws_answers_503_naming_the_call(service: Service, unreachab
 
 
 def test_throttling_past_the_retries_answers_503(service: Service, aws: str) -> None:
-    with Stubber(aws_clients.acm()) as stub:
+    with Stubber(service.aws.acm()) as stub:
         stub.add_client_error(
             "list_certificates", service_error_code="ThrottlingException", http_status_code=400
         )
@@ -94,12 +96,12 @@ def test_throttling_past_the_retries_answers_503(service: Service, aws: str) -> 
 
 
 def test_a_refusal_is_not_an_outage(service: Service, aws: str) -> None:
-    with Stubber(aws_clients.acm()) as stub:
+    with Stubber(service.aws.acm()) as stub:
         stub.add_client_error(
             "list_certificates", service_error_code="AccessDeniedException", http_status_code=400
         )
         try:
-            aws_clients.acm().list_certificates()
+            service.aws.acm().list_certificates()
         except ClientError as error:
             failure = aws_clients.failure(error)
     assert failure is not None and not failure.transient

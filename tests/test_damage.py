@@ -27,6 +27,7 @@ from provisioning.service import Service
 from provisioning.settings import PROJECT
 from provisioning.worker import step
 from provisioning.worker.supervisor import Supervisor
+from tests.clients import PROCESS
 from tests.records import job_record as record
 
 _ids = itertools.count(1)
@@ -77,7 +78,7 @@ def test_a_record_that_cant_be_read_is_listed_as_its_damage(store: JobStore) -> 
 
 
 def test_a_damaged_record_in_dynamodb_keeps_its_place_in_the_listing(aws: str) -> None:
-    store = DynamoDBJobStore(f"jobs-{next(_ids)}")
+    store = DynamoDBJobStore(f"jobs-{next(_ids)}", PROCESS.client("dynamodb"))
     job = job_id()
     store.create(record(job, creationDate="2026-11-29T10:00:00+00:00"), {})
     corrupt(store, job)

@@ -10,7 +10,6 @@ from typing import Any
 import boto3
 import pytest
 
-from provisioning import aws_clients
 from provisioning.engine.issued import describe_issued_items
 from provisioning.program.inputs import JobInputs, covered, job_inputs
 from provisioning.program.spec import JobSpec, Template
@@ -153,17 +152,14 @@ class Counting:
         return self.acm.describe_certificate(**kwargs)
 
 
-def test_items_sharing_an_issued_certificate_are_all_issued_and_ask_acm_once(
-    aws: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_items_sharing_an_issued_certificate_are_all_issued_and_ask_acm_once(aws: str) -> None:
     made = issue(["*.shop.example.com"])
     acm = boto3.client("acm", region_name="us-east-1", endpoint_url=aws)
     arn = acm.import_certificate(
         Certificate=made.cert_pem, PrivateKey=made.key_pem, CertificateChain=made.chain_pem
     )["CertificateArn"]
     pending = acm.request_certificate(DomainName="blog.example.net")["CertificateArn"]
-    counting = Counting(aws_clients.acm())
-    monkeypatch.setattr(aws_clients, "acm", lambda: counting)
+    counting = Counting(acm)
     outputs = {
         "items": [
             {"key": "cnameList[0]", "names": ["cnamelist0.example.com"], "certificateArn": arn},
@@ -182,5 +178,9 @@ def test_items_sharing_an_issued_certificate_are_all_issued_and_ask_acm_once(
             {"key": "cnameList[3]", "names": ["cnamelist3.example.com"], "certificateArn": pending},
         ]
     }
-    assert describe_issued_items(outputs) == {"cnameList[0]", "cnameList[1]", "cnameList[2]"}
+    assert describe_issued_items(counting, outputs) == {
+        "cnameList[0]",
+        "cnameList[1]",
+        "cnameList[2]",
+    }
     assert counting.described == 2

@@ -20,7 +20,7 @@ import pytest
 from moto.acm.models import acm_backends
 from pydantic import SecretStr
 
-from provisioning import aws_clients
+from provisioning.aws_clients import AwsClients
 from provisioning.engine.state import Backend, stack_key
 from provisioning.events import outbox
 from provisioning.events.outbox import Dispatcher
@@ -29,6 +29,7 @@ from provisioning.jobs.states import Phase
 from provisioning.jobs.store import EMITTED
 from provisioning.service import Service
 from provisioning.settings import Settings
+from tests.clients import ACM, PROCESS, StandIn
 from tests.material import issue
 from tests.records import stored
 
@@ -48,13 +49,13 @@ def _no_inherited_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def make_service(tmp_path: Path, **settings: Any) -> Service:
+def make_service(tmp_path: Path, aws: AwsClients = PROCESS, **settings: Any) -> Service:
     configured = Settings(state_dir=tmp_path, webhook_secret=SecretStr("s3cret"), **settings)
-    return Service(configured, LocalJobStore(tmp_path / "jobs"), Backend.of(configured))
+    return Service(configured, LocalJobStore(tmp_path / "jobs"), Backend.of(configured, aws), aws)
 
 
-def hooked(tmp_path: Path, **settings: Any) -> Service:
-    return make_service(tmp_path, webhook_url=HOOK, **settings)
+def hooked(tmp_path: Path, aws: AwsClients = PROCESS, **settings: Any) -> Service:
+    return make_service(tmp_path, aws, webhook_url=HOOK, **settings)
 
 
 def job_id(n: int) -> str:
@@ -105,7 +106,7 @@ def imported(days: float, arn: str | None = None) -> tuple[str, datetime]:
     place of ``arn`` when given, as a re-import does)."""
     not_after = (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0)
     pem = issue(["shop.example.com"], key="ec-p256", not_after=not_after)
-    answer = aws_clients.acm().import_certificate(
+    answer = PROCESS.acm().import_certificate(
         Certificate=pem.cert_pem.encode(),
         PrivateKey=pem.key_pem.encode(),
         CertificateChain=pem.chain_pem.encode(),
@@ -189,11 +190,8 @@ def test_a_reimported_certificate_ending_sooner_gets_the_1_day_warning_as_a_new_
 # sweep: managed certificates
 
 
-def test_a_failing_managed_renewal_gets_a_warning_once(
-    aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    service = hooked(tmp_path)
-    acm = aws_clients.acm()
+def test_a_failing_managed_renewal_gets_a_warning_once(aws: str, tmp_path: Path) -> None:
+    acm = PROCESS.acm()
     arn = acm.request_certificate(DomainName="shop.example.com", ValidationMethod="DNS")[
         "CertificateArn"
     ]
@@ -212,9 +210,7 @@ def test_a_failing_managed_renewal_gets_a_warning_once(
         }
         return answer
 
-    monkeypatch.setattr(
-        aws_clients, "acm", lambda: SimpleNamespace(describe_certificate=renewal_failed)
-    )
+    service = hooked(tmp_path, StandIn({ACM: SimpleNamespace(describe_certificate=renewal_failed)}))
     add_job(service, 1, [item(arn)])
     outbox.sweep(service)
     found = taken(service)

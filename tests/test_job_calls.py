@@ -159,7 +159,7 @@ def test_an_imported_key_is_stored_only_sealed(service: Service) -> None:
 
     sealed = service.store.get_blob(job, SEALED_KEYS)
     assert sealed is not None
-    keys = unseal(sealed, service.settings)
+    keys = unseal(sealed, service.settings, service.aws)
     assert {k: v.get_secret_value() for k, v in keys.items()} == {"pemList[0]": issued.key_pem}
     key_body = "".join(issued.key_pem.splitlines()[1:-1]).encode()
     assert key_body[:40] not in every_file(service.settings.root)

@@ -14,7 +14,8 @@ from provisioning.errors import ConfigurationError, RequestRejected
 from provisioning.request.validation import validate
 from provisioning.settings import Settings, load
 from provisioning.templates.pinning import resolve_templates
-from provisioning.templates.versions import cloudfront_client, open_store
+from provisioning.templates.versions import open_store
+from tests.clients import PROCESS
 
 ORIGIN = {
     "Id": "app",
@@ -55,14 +56,14 @@ def request(*templates: dict[str, Any]) -> Any:
 
 def problems(valid: Any, store_dir: Path) -> dict[str, str]:
     with pytest.raises(RequestRejected) as caught:
-        resolve_templates(valid, open_store(str(store_dir)), cloudfront_client())
+        resolve_templates(valid, open_store(str(store_dir), PROCESS), PROCESS.cloudfront())
     return {p.location: p.message for p in caught.value.problems}
 
 
 def test_items_sharing_a_template_share_one_saved_version(aws: str, tmp_path: Path) -> None:
     dist = template()
     valid = request({"distribution_id": dist}, {"distribution_id": dist})
-    templates = resolve_templates(valid, open_store(str(tmp_path)), cloudfront_client())
+    templates = resolve_templates(valid, open_store(str(tmp_path), PROCESS), PROCESS.cloudfront())
     assert templates["cnameList[0]"] is templates["cnameList[1]"]
     assert templates["cnameList[0]"].version == 1
     assert templates["cnameList[0]"].config["Origins"]["Items"][0]["Id"] == "app"
@@ -98,7 +99,7 @@ def test_without_auto_creation_no_template_is_touched(aws: str, tmp_path: Path) 
             ],
         }
     )
-    assert resolve_templates(valid, open_store(str(tmp_path)), cloudfront_client()) == {}
+    assert resolve_templates(valid, open_store(str(tmp_path), PROCESS), PROCESS.cloudfront()) == {}
 
 
 def test_minimum_protocol_version_must_be_a_cloudfront_policy() -> None:
@@ -111,22 +112,22 @@ def test_minimum_protocol_version_must_be_a_cloudfront_policy() -> None:
 
 
 def test_a_refused_request_saves_no_version(aws: str, tmp_path: Path) -> None:
-    store = open_store(str(tmp_path))
+    store = open_store(str(tmp_path), PROCESS)
     good = template()
     with pytest.raises(RequestRejected):
         resolve_templates(
             request({"distribution_id": good}, {"distribution_id": "EXXXXXXXXXXXX"}),
             store,
-            cloudfront_client(),
+            PROCESS.cloudfront(),
         )
     assert store.versions(good) == []
 
 
 def test_a_preview_saves_no_version(aws: str, tmp_path: Path) -> None:
-    store = open_store(str(tmp_path))
+    store = open_store(str(tmp_path), PROCESS)
     good = template()
     templates = resolve_templates(
-        request({"distribution_id": good}), store, cloudfront_client(), save=False
+        request({"distribution_id": good}), store, PROCESS.cloudfront(), save=False
     )
     assert templates["cnameList[0]"].version == 0
     assert store.versions(good) == []

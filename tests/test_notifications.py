@@ -21,7 +21,6 @@ from typing import Any, NamedTuple
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from provisioning import aws_clients
 from provisioning.engine.state import Backend
 from provisioning.errors import ConfigurationError, StaleRecord
 from provisioning.events import catalog, outbox
@@ -32,6 +31,7 @@ from provisioning.jobs.local_store import LocalJobStore
 from provisioning.jobs.store import EMITTED, Delivery, JobStore
 from provisioning.service import Service
 from provisioning.settings import Settings, load
+from tests.clients import PROCESS
 from tests.records import stored
 
 JOB = "11111111-2222-4333-8444-555555555555"
@@ -51,7 +51,8 @@ def _no_inherited_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def make_service(tmp_path: Path, store: JobStore | None = None, **settings: Any) -> Service:
     configured = Settings(state_dir=tmp_path, webhook_secret=SecretStr(SECRET), **settings)
-    return Service(configured, store or LocalJobStore(tmp_path / "jobs"), Backend.of(configured))
+    jobs = store or LocalJobStore(tmp_path / "jobs")
+    return Service(configured, jobs, Backend.of(configured, PROCESS), PROCESS)
 
 
 def job_events(job_id: str) -> list[Event]:
@@ -411,7 +412,7 @@ def test_each_jobs_events_arrive_in_order_signed_and_leave_the_outbox(
     shared = None
     if kind == "dynamodb":
         request.getfixturevalue("aws")
-        shared = DynamoDBJobStore(f"outbox-{next(_ids)}")
+        shared = DynamoDBJobStore(f"outbox-{next(_ids)}", PROCESS.client("dynamodb"))
     service = make_service(tmp_path, shared, webhook_url=receiver.url)
     mine, theirs = job_events(JOB), job_events(OTHER)
     post(service, mine)
@@ -600,7 +601,7 @@ def test_logs_show_no_token_from_the_url(
 
 
 def sns_and_queue() -> tuple[str, str]:
-    sns, sqs = aws_clients.client("sns", "us-east-1"), aws_clients.client("sqs", "us-east-1")
+    sns, sqs = PROCESS.client("sns", "us-east-1"), PROCESS.client("sqs", "us-east-1")
     topic = sns.create_topic(Name="ssl-events")["TopicArn"]
     queue = sqs.create_queue(QueueName="ssl-events")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
@@ -616,7 +617,7 @@ def test_sns_delivers_the_event_body_to_machines(aws: str, tmp_path: Path) -> No
     assert Dispatcher(service).deliver_due() == len(posted)
     assert deliveries_waiting(service) == []
 
-    sqs = aws_clients.client("sqs", "us-east-1")
+    sqs = PROCESS.client("sqs", "us-east-1")
     messages = []
     for _ in range(len(posted)):
         messages += sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]

@@ -226,7 +226,7 @@ def test_routes_answer_what_the_service_computes(client: TestClient, service: Se
     paged = client.get("/ssl_for_saas/list_ssl_jobs", params={"limit": 1})
     assert paged.json() == {"jobs": [record.json()], "next": None}
     assert client.get("/ssl_for_saas/cert_list").json() == json.loads(
-        json.dumps(certificate_summaries())
+        json.dumps(certificate_summaries(service.aws))
     )
     deleted = client.delete(f"/ssl_for_saas/jobs/{job_id}")
     assert deleted.status_code == 202

@@ -19,9 +19,11 @@ from provisioning.errors import RequestRejected
 from provisioning.program.spec import Template
 from provisioning.request.validation import ValidRequest, validate
 from provisioning.sandbox import aws_gaps
+from provisioning.service import Service
 from provisioning.settings import Settings
 from provisioning.templates.pinning import resolve_templates
-from provisioning.templates.versions import cloudfront_client, open_store
+from provisioning.templates.versions import open_store
+from tests.clients import ACM, CLOUDFRONT, PROCESS, StandIn
 from tests.material import issue, private_ca
 from tests.moto_account import ACCOUNT_SHOWN, CERTIFICATES, DISTRIBUTIONS, certificate, distribution
 
@@ -47,14 +49,24 @@ def create(
 
 
 def sources_of(valid: ValidRequest, tmp_path: Path) -> dict[str, Template]:
-    return resolve_templates(valid, open_store(str(tmp_path)), cloudfront_client(), save=False)
+    store = open_store(str(tmp_path), StandIn({}))
+    return resolve_templates(valid, store, PROCESS.cloudfront(), save=False)
+
+
+def account() -> StandIn:
+    """Moto's ACM and Service Quotas in us-east-1, and CloudFront: what
+    pre-flight asks, each only in the region it must be asked in."""
+    quotas = ("service-quotas", "us-east-1")
+    return StandIn(
+        {ACM: PROCESS.acm(), CLOUDFRONT: PROCESS.cloudfront(), quotas: PROCESS.client(*quotas)}
+    )
 
 
 def checked(request: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     """The problems pre-flight finds, by location; {} when it passes."""
     valid = validate(request)
     try:
-        preflight.check(valid, sources_of(valid, tmp_path))
+        preflight.check(account(), valid, sources_of(valid, tmp_path))
     except RequestRejected as rejected:
         found = {p.location: p.message for p in rejected.problems}
         assert len(found) == len(rejected.problems), "one problem per item"
@@ -323,7 +335,7 @@ def test_an_item_is_refused_for_every_reason_at_its_key(
     monkeypatch.setitem(aws_gaps.APPLIED, DISTRIBUTIONS, 0.0)
     valid = validate(create(["a.example.com"], template=template))
     with pytest.raises(RequestRejected) as rejected:
-        preflight.check(valid, sources_of(valid, tmp_path))
+        preflight.check(account(), valid, sources_of(valid, tmp_path))
     problems = [(p.location, p.message) for p in rejected.value.problems]
     assert [location for location, _ in problems] == ["cnameList[0]"] * len(problems)
     text = " ".join(message for _, message in problems)
@@ -344,37 +356,35 @@ def body(request: dict[str, Any]) -> bytes:
 
 
 def test_a_refused_request_saves_no_template_version(
-    aws: str, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second = distribution(), distribution()
     distribution(["blog.example.com"])
-    store = open_store(settings.config_store_url)
+    store = open_store(service.settings.config_store_url, service.aws)
     request = create(["a.example.com"], ["blog.example.com"], template=first)
     request["cnameList"][0]["existing_cf_info"] = {"distribution_id": second}
     with pytest.raises(RequestRejected) as rejected:
-        accept(body(request), settings, check=preflight.check)
+        accept(body(request), service, check=preflight.check)
     assert [p.location for p in rejected.value.problems] == ["cnameList[1]"]
 
     monkeypatch.setitem(aws_gaps.APPLIED, DISTRIBUTIONS, float(existing_distributions()))
     with pytest.raises(RequestRejected) as rejected:
-        accept(body(create(["a.example.com"], template=first)), settings, check=preflight.check)
+        accept(body(create(["a.example.com"], template=first)), service, check=preflight.check)
     assert "CloudFront distributions" in str(rejected.value)
     assert store.versions(first) == store.versions(second) == []
 
 
-def test_an_accepted_request_saves_one_version_per_live_template(
-    aws: str, settings: Settings
-) -> None:
+def test_an_accepted_request_saves_one_version_per_live_template(service: Service) -> None:
     first, second = distribution(), distribution()
     request = create(["a.example.com"], ["b.example.com"], ["c.example.com"], template=first)
     request["cnameList"][2]["existing_cf_info"] = {"distribution_id": second}
-    valid, templates = accept(body(request), settings, check=preflight.check)
+    valid, templates = accept(body(request), service, check=preflight.check)
     assert [item.key for item in valid.items] == ["cnameList[0]", "cnameList[1]", "cnameList[2]"]
     assert {key: source.pin.model_dump() for key, source in templates.items()} == {
         "cnameList[0]": {"distribution_id": first, "version": 1},
         "cnameList[1]": {"distribution_id": first, "version": 1},
         "cnameList[2]": {"distribution_id": second, "version": 1},
     }
-    store = open_store(settings.config_store_url)
+    store = open_store(service.settings.config_store_url, service.aws)
     assert [v.version for v in store.versions(first)] == [1]
     assert [v.version for v in store.versions(second)] == [1]

@@ -133,7 +133,7 @@ def imported_job(
     blobs = {INPUTS: inputs.model_dump_json().encode()}
     if sealed:
         keys = {k: SecretStr(v) for k, v in sealed.items()}
-        blobs[SEALED_KEYS] = seal(keys, service.settings)
+        blobs[SEALED_KEYS] = seal(keys, service.settings, service.aws)
     stored(
         service,
         blobs=blobs,
@@ -478,7 +478,7 @@ def renew(
 def unsealed(service: Service, blob_name: str) -> dict[str, str]:
     blob = service.store.get_blob(JOB, blob_name)
     assert blob is not None, blob_name
-    return {k: v.get_secret_value() for k, v in unseal(blob, service.settings).items()}
+    return {k: v.get_secret_value() for k, v in unseal(blob, service.settings, service.aws).items()}
 
 
 def renewal_blobs(service: Service) -> dict[str, bytes]:

@@ -16,12 +16,12 @@ from provisioning.templates.versions import (
     LocalStore,
     S3Store,
     TemplateStore,
-    cloudfront_client,
     fetch,
     list_versions,
     open_store,
     save_current,
 )
+from tests.clients import PROCESS, StandIn
 
 DISTRIBUTION = "E2TEMPLATE"
 
@@ -57,23 +57,23 @@ def distribution_config(comment: str) -> dict[str, Any]:
 @pytest.fixture(params=["local", "s3"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> TemplateStore:
     if request.param == "local":
-        return open_store(str(tmp_path / "versions"))
+        return open_store(str(tmp_path / "versions"), StandIn({}))
     request.getfixturevalue("aws")
     boto3.client("s3").create_bucket(Bucket="config-versions")
-    return open_store("s3://config-versions/team/versions")
+    return open_store("s3://config-versions/team/versions", PROCESS)
 
 
 @pytest.fixture
 def template(aws: str) -> str:
     """A live distribution in moto, returned by id."""
-    created = cloudfront_client().create_distribution(
+    created = PROCESS.cloudfront().create_distribution(
         DistributionConfig=distribution_config("first")
     )
     return str(created["Distribution"]["Id"])
 
 
 def update_comment(distribution_id: str, comment: str) -> None:
-    client = cloudfront_client()
+    client = PROCESS.cloudfront()
     current = client.get_distribution_config(Id=distribution_id)
     config = current["DistributionConfig"]
     config["Comment"] = comment
@@ -83,7 +83,7 @@ def update_comment(distribution_id: str, comment: str) -> None:
 
 
 def test_fetch_returns_the_distribution_config(template: str) -> None:
-    config = fetch(cloudfront_client(), template)
+    config = fetch(PROCESS.cloudfront(), template)
 
     assert config["Comment"] == "first"
     assert config["Origins"]["Items"][0]["DomainName"] == "web.example.net"
@@ -92,7 +92,7 @@ def test_fetch_returns_the_distribution_config(template: str) -> None:
 
 def test_fetch_of_unknown_distribution_names_it(aws: str) -> None:
     with pytest.raises(UnknownDistribution, match="E0MISSING") as raised:
-        fetch(cloudfront_client(), "E0MISSING")
+        fetch(PROCESS.cloudfront(), "E0MISSING")
 
     assert isinstance(raised.value, TemplateUnavailable)
 
@@ -129,7 +129,7 @@ def test_unknown_version_names_distribution_version_and_saved_ones(store: Templa
 
 
 def test_command_line_helpers_return_plain_data(store: TemplateStore, template: str) -> None:
-    client = cloudfront_client()
+    client = PROCESS.cloudfront()
 
     saved = save_current(store, client, template)
     saved_again = save_current(store, client, template)
@@ -182,15 +182,16 @@ def test_distribution_id_cannot_escape_the_store(tmp_path: Path) -> None:
 
 
 def test_open_store_picks_the_implementation_by_scheme(tmp_path: Path) -> None:
-    s3 = open_store("s3://shared-bucket/config/versions/")
-    local = open_store(str(tmp_path))
+    bucket = object()  # the client S3 in the default region would be
+    s3 = open_store("s3://shared-bucket/config/versions/", StandIn({("s3", None): bucket}))
+    local = open_store(str(tmp_path), StandIn({}))
 
     assert isinstance(s3, S3Store)
-    assert (s3.bucket, s3.prefix) == ("shared-bucket", "config/versions")
+    assert (s3.client, s3.bucket, s3.prefix) == (bucket, "shared-bucket", "config/versions")
     assert isinstance(local, LocalStore)
     assert local.root == tmp_path
     with pytest.raises(TemplateUnavailable, match="names no bucket"):
-        open_store("s3:///prefix")
+        open_store("s3:///prefix", StandIn({}))
 
 
 def _save_all(root: str, comments: list[str], start: Any, results: Any) -> None:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,7 +20,6 @@ import boto3
 import pytest
 from moto.acm.models import acm_backends
 
-from provisioning import aws_clients
 from provisioning.engine.state import stack_key
 from provisioning.errors import AwsFailure, DamagedJob
 from provisioning.jobs.record import JobRecord, Lease
@@ -27,6 +27,7 @@ from provisioning.jobs.states import Phase
 from provisioning.service import Service
 from provisioning.worker import supervisor as watcher
 from provisioning.worker.supervisor import Supervisor, logged, news_from_aws
+from tests.clients import ACM, CLOUDFRONT, StandIn
 from tests.records import JOB, stored
 
 ACCOUNT = "123456789012"
@@ -141,16 +142,15 @@ class FakeAws:
 
 
 @pytest.fixture
-def fake_aws(monkeypatch: pytest.MonkeyPatch) -> FakeAws:
-    fake = FakeAws()
+def fake_aws() -> FakeAws:
+    return FakeAws()
 
-    def client(service: str, region: str | None = None) -> FakeAws:
-        assert (service, region) == ("cloudfront", None)
-        return fake
 
-    monkeypatch.setattr(aws_clients, "acm", lambda: fake)
-    monkeypatch.setattr(aws_clients, "client", client)
-    return fake
+@pytest.fixture
+def faked(service: Service, fake_aws: FakeAws) -> Service:
+    """The service with the fake as its ACM (in us-east-1) and CloudFront;
+    no other client is handed out."""
+    return replace(service, aws=StandIn({ACM: fake_aws, CLOUDFRONT: fake_aws}))
 
 
 def with_outputs(monkeypatch: pytest.MonkeyPatch, found: dict[str, Any] | None) -> None:
@@ -557,7 +557,7 @@ def test_a_finished_deployment_is_news(
     ],
 )
 def test_what_acm_says_of_a_pending_certificate(
-    service: Service,
+    faked: Service,
     fake_aws: FakeAws,
     monkeypatch: pytest.MonkeyPatch,
     found: dict[str, str],
@@ -565,18 +565,18 @@ def test_what_acm_says_of_a_pending_certificate(
     failures: dict[str, str],
 ) -> None:
     fake_aws.certificates["arn:c"] = found
-    job = stored(service, phase=Phase.WAITING, item_errors={"other": "kept"})
+    job = stored(faked, phase=Phase.WAITING, item_errors={"other": "kept"})
     with_outputs(monkeypatch, outputs("arn:c"))
-    assert news_from_aws(service, job) is news
+    assert news_from_aws(faked, job) is news
     assert fake_aws.asked == ["arn:c"]
-    record = current(service)
+    record = current(faked)
     assert record.refresh is news
     assert record.item_errors == {"other": "kept", **failures}
 
 
 @pytest.mark.parametrize(("status", "news"), [("InProgress", False), ("Deployed", True)])
 def test_what_cloudfront_says_of_a_deployment(
-    service: Service,
+    faked: Service,
     fake_aws: FakeAws,
     monkeypatch: pytest.MonkeyPatch,
     status: str,
@@ -589,15 +589,15 @@ def test_what_cloudfront_says_of_a_deployment(
         "certificateStatus": "ISSUED",
         "distributionId": "E1",
     }
-    job = stored(service, phase=Phase.WAITING)
+    job = stored(faked, phase=Phase.WAITING)
     with_outputs(monkeypatch, {"items": [item]})
-    assert news_from_aws(service, job) is news
+    assert news_from_aws(faked, job) is news
     assert fake_aws.asked == ["E1"]
-    assert current(service).refresh is news
+    assert current(faked).refresh is news
 
 
 def test_one_items_news_is_the_jobs_news_and_every_item_is_asked(
-    service: Service, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
+    faked: Service, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_aws.certificates |= {"arn:a": {"Status": "ISSUED"}, "arn:b": {"Status": "FAILED"}}
     fake_aws.distributions["E1"] = "InProgress"
@@ -628,80 +628,80 @@ def test_one_items_news_is_the_jobs_news_and_every_item_is_asked(
             "distributionStatus": "Deployed",
         },
     ]
-    job = stored(service, phase=Phase.WAITING)
+    job = stored(faked, phase=Phase.WAITING)
     with_outputs(monkeypatch, {"items": items})
-    assert news_from_aws(service, job) is True
+    assert news_from_aws(faked, job) is True
     assert fake_aws.asked == ["arn:a", "arn:b", "E1"]
-    assert current(service).item_errors == {"b": "certificate FAILED: FAILED"}
+    assert current(faked).item_errors == {"b": "certificate FAILED: FAILED"}
 
 
 def test_a_job_without_a_stack_yet_has_no_news(
-    service: Service, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
+    faked: Service, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    job = stored(service, phase=Phase.WAITING)
+    job = stored(faked, phase=Phase.WAITING)
     with_outputs(monkeypatch, None)
-    assert news_from_aws(service, job) is False
+    assert news_from_aws(faked, job) is False
     assert fake_aws.asked == []
-    assert current(service) == job
+    assert current(faked) == job
 
 
 def test_news_leaves_a_job_that_left_waiting_meanwhile_alone(
-    service: Service, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
+    faked: Service, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_aws.certificates["arn:c"] = {"Status": "ISSUED"}
-    seen = stored(service, phase=Phase.WAITING)
-    moved = service.store.put(seen.model_copy(update={"phase": Phase.RUNNING}))
+    seen = stored(faked, phase=Phase.WAITING)
+    moved = faked.store.put(seen.model_copy(update={"phase": Phase.RUNNING}))
     with_outputs(monkeypatch, outputs("arn:c"))
-    assert news_from_aws(service, seen) is False
-    assert current(service) == moved
+    assert news_from_aws(faked, seen) is False
+    assert current(faked) == moved
 
 
 def test_an_answer_clears_an_earlier_failed_check_even_without_news(
-    service: Service, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
+    faked: Service, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_aws.certificates["arn:c"] = {"Status": "PENDING_VALIDATION"}
     job = stored(
-        service, phase=Phase.WAITING, check_error="acm failed", check_failures=3, next_check=5.0
+        faked, phase=Phase.WAITING, check_error="acm failed", check_failures=3, next_check=5.0
     )
     with_outputs(monkeypatch, outputs("arn:c"))
-    assert news_from_aws(service, job) is False
-    record = current(service)
+    assert news_from_aws(faked, job) is False
+    record = current(faked)
     assert (record.check_error, record.check_failures, record.next_check) == (None, 0, 0.0)
     assert record.refresh is False
     assert record.version == job.version + 1
 
 
 def test_an_answer_with_nothing_to_ask_clears_a_failed_check_too(
-    service: Service, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
+    faked: Service, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    job = stored(service, phase=Phase.WAITING, check_error="acm failed", check_failures=1)
+    job = stored(faked, phase=Phase.WAITING, check_error="acm failed", check_failures=1)
     with_outputs(monkeypatch, {"items": []})
-    assert news_from_aws(service, job) is False
-    record = current(service)
+    assert news_from_aws(faked, job) is False
+    record = current(faked)
     assert (record.check_error, record.check_failures, record.refresh) == (None, 0, False)
     assert fake_aws.asked == []
 
 
 def test_an_earlier_refresh_mark_is_kept(
-    service: Service, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
+    faked: Service, fake_aws: FakeAws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_aws.certificates["arn:c"] = {"Status": "PENDING_VALIDATION"}
-    job = stored(service, phase=Phase.WAITING, refresh=True, check_error="acm failed")
+    job = stored(faked, phase=Phase.WAITING, refresh=True, check_error="acm failed")
     with_outputs(monkeypatch, outputs("arn:c"))
-    assert news_from_aws(service, job) is False
-    assert current(service).refresh is True
+    assert news_from_aws(faked, job) is False
+    assert current(faked).refresh is True
 
 
 def test_a_checkpoint_that_cant_be_read_is_damage_not_a_failed_check(
-    service: Service, fake_aws: FakeAws
+    faked: Service, fake_aws: FakeAws
 ) -> None:
-    job = stored(service, phase=Phase.WAITING)
-    checkpoint = Path(service.backend.root) / stack_key(JOB)
+    job = stored(faked, phase=Phase.WAITING)
+    checkpoint = Path(faked.backend.root) / stack_key(JOB)
     checkpoint.parent.mkdir(parents=True)
     checkpoint.write_bytes(b'{"checkpoint": ')
     with pytest.raises(DamagedJob):
-        news_from_aws(service, job)
-    assert current(service) == job
+        news_from_aws(faked, job)
+    assert current(faked) == job
 
 
 def test_a_failed_look_is_recorded_and_backs_off_twice_as_long_each_time(

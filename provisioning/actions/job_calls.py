@@ -111,14 +111,14 @@ def digest(data: bytes) -> str:
 
 
 def store_job(service: Service, body: bytes, job_id: str) -> None:
-    valid, templates = accept(body, service.settings, check=preflight.check)
+    valid, templates = accept(body, service, check=preflight.check)
     accepted_at = datetime.now(UTC)
     pins = {key: template.pin for key, template in templates.items()}
     inputs = job_inputs(valid, pins, service.settings.minimum_protocol_version, accepted_at)
     blobs = {INPUTS: inputs.model_dump_json().encode()}
     keys = private_keys(valid)
     if keys:
-        blobs[SEALED_KEYS] = seal(keys, service.settings)
+        blobs[SEALED_KEYS] = seal(keys, service.settings, service.aws)
     try:
         service.store.create(
             JobRecord(
@@ -166,7 +166,7 @@ def preview(service: Service, body: bytes) -> dict[str, Any]:
     """What a request would create, without creating (or saving) anything;
     a live template shows as version 0. A name another job holds refuses
     the preview as it would the submission."""
-    valid, templates = accept(body, service.settings, save=False, check=preflight.check)
+    valid, templates = accept(body, service, save=False, check=preflight.check)
     held = service.store.holders(names_of(valid))
     if held:
         raise refusal(valid, held)

@@ -24,7 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from provisioning import aws_clients
+from provisioning.aws_clients import AwsClients
 from provisioning.errors import Problem, RequestRejected
 from provisioning.program.inputs import covered, shared_certificates
 from provisioning.program.spec import Template
@@ -58,22 +58,27 @@ CERTIFICATES = Quota("ACM certificates", "acm", "L-F141DD1D", 2500)
 DISTRIBUTIONS = Quota("CloudFront distributions", "cloudfront", "L-24B04930", 500)
 
 
-def check(valid: ValidRequest, templates: Mapping[str, Template]) -> None:
+def check(aws: AwsClients, valid: ValidRequest, templates: Mapping[str, Template]) -> None:
     """Raises RequestRejected naming each item AWS would refuse. What is
     asked of the account is asked all at once: each is a round trip or a
     few, and a submission waits for them."""
     serving = [i for i in valid.items if valid.auto_creation and i.key in templates]
     shared = shared_certificates(valid)
     certifying = [i.key for i in valid.items if i.key not in shared]
-    cloudfront = aws_clients.client("cloudfront")
+    acm, cloudfront = aws.acm(), aws.cloudfront()
+    quotas = aws.client("service-quotas", CERTIFICATE_REGION)
     with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
         listed = pool.submit(list_distributions, cloudfront) if serving else None
-        names = pool.submit(fetch_template_names, templates) if serving else None
-        certificates = pool.submit(count_certificates) if certifying else None
-        certificate_limit = pool.submit(fetch_quota, CERTIFICATES) if certifying else None
-        distribution_limit = pool.submit(fetch_quota, DISTRIBUTIONS) if serving else None
+        names = pool.submit(fetch_template_names, acm, templates) if serving else None
+        certificates = pool.submit(count_certificates, acm) if certifying else None
+        certificate_limit = pool.submit(fetch_quota, quotas, CERTIFICATES) if certifying else None
+        distribution_limit = pool.submit(fetch_quota, quotas, DISTRIBUTIONS) if serving else None
         found = find_conflicts(
-            serving, templates, listed.result() if listed else [], names.result() if names else {}
+            cloudfront,
+            serving,
+            templates,
+            listed.result() if listed else [],
+            names.result() if names else {},
         )
         if certificates and certificate_limit:
             found += over_quota(
@@ -98,6 +103,7 @@ def list_distributions(cloudfront: Any) -> list[dict[str, Any]]:
 
 
 def find_conflicts(
+    cloudfront: Any,
     serving: list[Item],
     templates: Mapping[str, Template],
     listed: list[dict[str, Any]],
@@ -114,7 +120,6 @@ def find_conflicts(
         for name in item.names
         if name not in held and covered(name, names.get(templates[item.key].distribution_id, ()))
     ]
-    cloudfront = aws_clients.client("cloudfront")
     with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
         answers = pool.map(lambda ask: ask_conflicting_alias(cloudfront, *ask), asks)
         elsewhere = dict(zip(asks, answers, strict=True))
@@ -137,9 +142,8 @@ def find_conflicts(
     return problems
 
 
-def fetch_template_names(templates: Mapping[str, Template]) -> dict[str, tuple[str, ...]]:
+def fetch_template_names(acm: Any, templates: Mapping[str, Template]) -> dict[str, tuple[str, ...]]:
     """Template distribution id -> the names its ACM certificate includes."""
-    acm = aws_clients.acm()
     found: dict[str, tuple[str, ...]] = {}
     for template in templates.values():
         arn = (template.config.get("ViewerCertificate") or {}).get("ACMCertificateArn")
@@ -177,10 +181,10 @@ def over_quota(quota: Quota, keys: list[str], in_use: int, limit: int) -> list[P
     ]
 
 
-def fetch_quota(quota: Quota) -> int:
-    """The applied quota, else AWS's default for it, else the documented one."""
-    client = aws_clients.client("service-quotas", CERTIFICATE_REGION)
-    for ask in (client.get_service_quota, client.get_aws_default_service_quota):
+def fetch_quota(quotas: Any, quota: Quota) -> int:
+    """The applied quota, else AWS's default for it, else the documented one.
+    ``quotas``: Service Quotas in the certificates' region."""
+    for ask in (quotas.get_service_quota, quotas.get_aws_default_service_quota):
         try:
             return int(ask(ServiceCode=quota.service, QuotaCode=quota.code)["Quota"]["Value"])
         except ClientError as error:
@@ -193,10 +197,6 @@ def fetch_quota(quota: Quota) -> int:
     return quota.default
 
 
-def count_certificates() -> int:
-    pages = (
-        aws_clients.acm()
-        .get_paginator("list_certificates")
-        .paginate(Includes={"keyTypes": KEY_TYPES})
-    )
+def count_certificates(acm: Any) -> int:
+    pages = acm.get_paginator("list_certificates").paginate(Includes={"keyTypes": KEY_TYPES})
     return sum(len(page["CertificateSummaryList"]) for page in pages)

@@ -79,7 +79,7 @@ def renew(
         "chain_pem": imported.chain_pem,
         "private_key_pem": imported.private_key_pem.get_secret_value(),
     }
-    sealed = seal({key: SecretStr(json.dumps(renewal))}, service.settings)
+    sealed = seal({key: SecretStr(json.dumps(renewal))}, service.settings, service.aws)
     blob = renewal_blob()
     service.store.put_blob(job_id, blob, sealed)
     replaced: list[str] = []
@@ -115,7 +115,9 @@ def apply(service: Service, ws: auto.LocalWorkspace, record: JobRecord) -> dict[
     for key, blob in record.renewals.items():
         sealed = service.store.get_blob(job_id, blob)
         if sealed is not None:
-            renewed[key] = json.loads(unseal(sealed, service.settings)[key].get_secret_value())
+            renewed[key] = json.loads(
+                unseal(sealed, service.settings, service.aws)[key].get_secret_value()
+            )
         done[key] = blob
     if not renewed:
         return done

@@ -43,6 +43,7 @@ from provisioning.api.models import (
     RetryAnswer,
     SubmitAnswer,
 )
+from provisioning.aws_clients import AwsClients
 
 # Error answers each kind of route can give, for the document.
 UNAUTHORISED = {401: {"model": ApiErrorBody, "description": "no valid x-api-key header"}}
@@ -204,8 +205,8 @@ async def certificate_arns(service: ServiceDep, jobId: str = Query(...)) -> list
     response_model=list[CertificateSummary],
     responses=AWS_DOWN,
 )
-async def cert_list() -> list[dict[str, Any]]:
-    return await threaded(certificate_summaries)
+async def cert_list(service: ServiceDep) -> list[dict[str, Any]]:
+    return await threaded(certificate_summaries, service.aws)
 
 
 @router.delete(
@@ -257,9 +258,9 @@ async def openapi(request: Request) -> dict[str, Any]:
     return document
 
 
-def certificate_summaries() -> list[dict[str, Any]]:
+def certificate_summaries(aws: AwsClients) -> list[dict[str, Any]]:
     """Every certificate in the region CloudFront uses, all pages of them."""
-    acm = aws_clients.acm()
+    acm = aws.acm()
     pages = acm.get_paginator("list_certificates").paginate(
         Includes={
             "keyTypes": [

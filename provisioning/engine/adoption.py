@@ -26,7 +26,7 @@ from typing import Any
 from pulumi import automation as auto
 from pulumi.automation._stack import ImportResource
 
-from provisioning import aws_clients
+from provisioning.aws_clients import AwsClients
 from provisioning.jobs.states import CertificateStatus
 from provisioning.program.resources import CERTIFICATE_TYPE, DISTRIBUTION_TYPE, ITEM_TAG, JOB_TAG
 from provisioning.settings import CERTIFICATE_REGION
@@ -40,10 +40,10 @@ KINDS = {
 }
 
 
-def list_tagged(job_id: str) -> list[ImportResource]:
+def list_tagged(aws: AwsClients, job_id: str) -> list[ImportResource]:
     """Every resource tagged with the job, as the program names it.
     CloudFront's resources are listed from us-east-1, like its certificates."""
-    client = aws_clients.client("resourcegroupstaggingapi", CERTIFICATE_REGION)
+    client = aws.client("resourcegroupstaggingapi", CERTIFICATE_REGION)
     pages = client.get_paginator("get_resources").paginate(
         TagFilters=[{"Key": JOB_TAG, "Values": [job_id]}],
         ResourceTypeFilters=list(KINDS),
@@ -69,7 +69,9 @@ def list_tagged(job_id: str) -> list[ImportResource]:
     return found
 
 
-def find_strays_deleting_timed_out(job_id: str, recorded: Iterable[str]) -> list[ImportResource]:
+def find_strays_deleting_timed_out(
+    aws: AwsClients, job_id: str, recorded: Iterable[str]
+) -> list[ImportResource]:
     """The job's resources in AWS that its stack (whose resource ids are
     ``recorded``) doesn't hold, to import. The Tagging API may still list a
     resource just deleted: each is looked up first, and one that is gone is
@@ -78,8 +80,8 @@ def find_strays_deleting_timed_out(job_id: str, recorded: Iterable[str]) -> list
     could only be left behind."""
     held = set(recorded)
     found = []
-    acm, cloudfront = aws_clients.acm(), aws_clients.client("cloudfront")
-    for stray in list_tagged(job_id):
+    acm, cloudfront = aws.acm(), aws.cloudfront()
+    for stray in list_tagged(aws, job_id):
         resource_id = stray["id"].split("@", 1)[0]
         if resource_id in held:
             continue

@@ -6,16 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from provisioning import aws_clients
 from provisioning.jobs.states import CertificateStatus
 from provisioning.program.outputs import items_of
 
 
-def describe_issued_items(outputs: Mapping[str, Any] | None) -> frozenset[str]:
+def describe_issued_items(acm: Any, outputs: Mapping[str, Any] | None) -> frozenset[str]:
     """Item keys whose requested certificate ACM now reports ISSUED, found
     from the job's previous outputs; items that already have a distribution
-    are not asked about again, nor is a certificate items share."""
-    acm = aws_clients.acm()
+    are not asked about again, nor is a certificate items share. ``acm``:
+    the client in the certificates' region (``AwsClients.acm``)."""
     statuses: dict[str, str] = {}  # by ARN
     issued = set()
     for item in items_of(outputs):

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from provisioning import aws_clients
+from provisioning.aws_clients import AwsClients
 from provisioning.errors import DamagedJob
 from provisioning.settings import PROJECT, Settings
 
@@ -26,20 +26,22 @@ from provisioning.settings import PROJECT, Settings
 @dataclass(frozen=True)
 class Backend:
     """Parsed as Pulumi does (``file://~/state``, ``s3://bucket/path?region=x``),
-    not as a generic URL, which would take ``~`` for a host name."""
+    not as a generic URL, which would take ``~`` for a host name. ``aws``:
+    the process's clients, which reach a bucket."""
 
     scheme: str
     bucket: str
     root: str
+    aws: AwsClients = field(compare=False, repr=False)
 
     @classmethod
-    def of(cls, settings: Settings) -> Backend:
+    def of(cls, settings: Settings, aws: AwsClients) -> Backend:
         url = settings.pulumi_backend
         if url.startswith("file://"):
-            return cls("file", "", str(Path(url.removeprefix("file://")).expanduser()))
+            return cls("file", "", str(Path(url.removeprefix("file://")).expanduser()), aws)
         if url.startswith("s3://"):
             bucket, _, root = url.removeprefix("s3://").split("?", 1)[0].partition("/")
-            return cls("s3", bucket, root)
+            return cls("s3", bucket, root, aws)
         raise ValueError(f"unsupported backend {url!r}; use file:// or s3://")
 
     def key(self, key: str) -> str:
@@ -50,7 +52,7 @@ class Backend:
             path = Path(self.root) / key
             return path.read_bytes() if path.exists() else None
         try:
-            body = aws_clients.client("s3").get_object(Bucket=self.bucket, Key=self.key(key))
+            body = self.aws.client("s3").get_object(Bucket=self.bucket, Key=self.key(key))
         except ClientError as error:
             if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
                 return None
@@ -68,7 +70,7 @@ class Backend:
             found = (str(p.relative_to(self.root)) for p in folder.rglob("*") if p.is_file())
             return sorted(k for k in found if k.startswith(prefix))
         pages = (
-            aws_clients.client("s3")
+            self.aws.client("s3")
             .get_paginator("list_objects_v2")
             .paginate(Bucket=self.bucket, Prefix=self.key(prefix))
         )
@@ -86,7 +88,7 @@ class Backend:
             if self.scheme == "file":
                 (Path(self.root) / key).unlink(missing_ok=True)
             else:
-                aws_clients.client("s3").delete_object(Bucket=self.bucket, Key=self.key(key))
+                self.aws.client("s3").delete_object(Bucket=self.bucket, Key=self.key(key))
 
 
 def stack_key(job_id: str) -> str:

@@ -107,7 +107,7 @@ def sweep(service: Service) -> None:
     failing)."""
     if not targets(service):
         return
-    acm = aws_clients.acm()
+    acm = service.aws.acm()
     now = datetime.now(UTC)
     after = None
     while True:
@@ -154,7 +154,7 @@ def send(service: Service, delivery: Delivery) -> None:
         found = Event.model_validate_json(delivery.body)
         subject, text = catalog.readable(found)
         region = settings.sns_topic_arn.split(":")[3]
-        aws_clients.client("sns", region).publish(
+        service.aws.client("sns", region).publish(
             TopicArn=settings.sns_topic_arn,
             Subject=subject.encode("ascii", "replace").decode(),
             MessageStructure="json",

@@ -31,7 +31,6 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from provisioning import aws_clients
 from provisioning.errors import BadPageToken, DamagedJob, NamesHeld, StaleRecord
 from provisioning.jobs.record import JobRecord
 from provisioning.jobs.store import (
@@ -63,9 +62,10 @@ DELIVERY = "delivery"
 
 
 class DynamoDBJobStore:
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, client: Any) -> None:
+        """``client``: the process's DynamoDB client (``AwsClients.client``)."""
         self.table = table
-        self.client = aws_clients.client("dynamodb")
+        self.client = client
         ensure_table(self.client, table)
 
     def create(

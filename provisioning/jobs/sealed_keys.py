@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from pydantic import SecretStr
 
-from provisioning import aws_clients
+from provisioning.aws_clients import AwsClients
 from provisioning.errors import ConfigurationError
 from provisioning.settings import Settings
 
@@ -42,13 +42,13 @@ def passphrase_key(settings: Settings, salt: bytes) -> bytes:
     )
 
 
-def seal(keys: dict[str, SecretStr], settings: Settings) -> bytes:
+def seal(keys: dict[str, SecretStr], settings: Settings, aws: AwsClients) -> bytes:
     plain = json.dumps({k: v.get_secret_value() for k, v in keys.items()}).encode()
     nonce, salt = os.urandom(12), os.urandom(16)
     header: dict[str, Any] = {"format": FORMAT, "nonce": nonce.hex()}
     if settings.secrets_provider:
         key_id, region = kms_key(settings.secrets_provider)
-        made = aws_clients.client("kms", region).generate_data_key(KeyId=key_id, KeySpec="AES_256")
+        made = aws.client("kms", region).generate_data_key(KeyId=key_id, KeySpec="AES_256")
         data_key = made["Plaintext"]
         header |= {"kms": key_id, "region": region, "wrapped": made["CiphertextBlob"].hex()}
     else:
@@ -58,10 +58,10 @@ def seal(keys: dict[str, SecretStr], settings: Settings) -> bytes:
     return json.dumps({**header, "ciphertext": sealed.hex()}).encode()
 
 
-def unseal(blob: bytes, settings: Settings) -> dict[str, SecretStr]:
+def unseal(blob: bytes, settings: Settings, aws: AwsClients) -> dict[str, SecretStr]:
     sealed = json.loads(blob)
     if "kms" in sealed:
-        data_key = aws_clients.client("kms", sealed["region"]).decrypt(
+        data_key = aws.client("kms", sealed["region"]).decrypt(
             CiphertextBlob=bytes.fromhex(sealed["wrapped"]), KeyId=sealed["kms"]
         )["Plaintext"]
     else:

@@ -9,6 +9,7 @@ from typing import Any
 
 from botocore.client import BaseClient
 
+from provisioning.aws_clients import AwsClients
 from provisioning.errors import Problem, RequestRejected, TemplateUnavailable, Untranslatable
 from provisioning.program.inputs import JobInputs, TemplatePin
 from provisioning.program.spec import Template
@@ -89,9 +90,9 @@ def fetch_template(
     return config
 
 
-def load_templates(inputs: JobInputs, settings: Settings) -> dict[str, Template]:
+def load_templates(inputs: JobInputs, settings: Settings, aws: AwsClients) -> dict[str, Template]:
     """The pinned template versions of a stored job, loaded once each."""
-    store = open_store(settings.config_store_url)
+    store = open_store(settings.config_store_url, aws)
     loaded: dict[TemplatePin, Template] = {}
     for item in inputs.items:
         if item.pin is not None and item.pin not in loaded:

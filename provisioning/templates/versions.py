@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from provisioning import aws_clients
+from provisioning.aws_clients import AwsClients
 from provisioning.errors import TemplateUnavailable, UnknownDistribution, UnknownVersion
 
 # CloudFront ids are upper-case letters and digits; anything else must not
@@ -53,12 +53,6 @@ class TemplateStore(Protocol):
         ...
 
 
-def cloudfront_client() -> BaseClient:
-    """CloudFront throttles control-plane calls hard; botocore's adaptive mode
-    backs off and rate-limits the client instead of failing the job."""
-    return aws_clients.client("cloudfront")
-
-
 def fetch(client: BaseClient, distribution_id: str) -> dict[str, Any]:
     try:
         response = client.get_distribution_config(Id=distribution_id)
@@ -77,14 +71,14 @@ def save_current(store: TemplateStore, client: BaseClient, distribution_id: str)
     return asdict(saved)
 
 
-def open_store(url: str) -> TemplateStore:
-    """``s3://bucket/prefix`` for a store shared between machines, anything
-    else is a local directory."""
+def open_store(url: str, aws: AwsClients) -> TemplateStore:
+    """``s3://bucket/prefix`` for a store shared between machines (reached
+    with ``aws``), anything else is a local directory."""
     if url.startswith("s3://"):
         bucket, _, prefix = url.removeprefix("s3://").partition("/")
         if not bucket:
             raise TemplateUnavailable(f"store URL {url!r} names no bucket")
-        return S3Store(aws_clients.client("s3"), bucket, prefix)
+        return S3Store(aws.client("s3"), bucket, prefix)
     return LocalStore(Path(url.removeprefix("file://")))
 
 

@@ -135,7 +135,7 @@ class Step:
             return None
         if self.store.get_blob(self.job_id, STACK_CONFIG) is None:
             sealed = self.store.get_blob(self.job_id, SEALED_KEYS)
-            keys = unseal(sealed, self.service.settings) if sealed else {}
+            keys = unseal(sealed, self.service.settings, self.service.aws) if sealed else {}
             stacks.create_stack(self.ws, self.store, self.job_id, keys, self.service.settings)
             self.store.delete_blob(self.job_id, SEALED_KEYS)
         applied = renewal.apply(self.service, self.ws, self.store.get(self.job_id) or record)
@@ -157,12 +157,12 @@ class Step:
             raise RuntimeError("the job's inputs are missing from the job store")
         inputs = JobInputs.model_validate_json(raw)
         outputs = stack_outputs(self.service.backend, self.job_id)
-        issued = describe_issued_items(outputs)
+        issued = describe_issued_items(self.service.aws.acm(), outputs)
         imports = any(i.imported for i in inputs.items)
         spec = JobSpec(
             job_id=self.job_id,
             inputs=inputs,
-            templates=load_templates(inputs, self.service.settings),
+            templates=load_templates(inputs, self.service.settings, self.service.aws),
             keys=stacks.stored_keys(self.ws, self.job_id) if imports else {},
             issued=issued,
             failed=frozenset(record.item_errors),
@@ -172,7 +172,7 @@ class Step:
         refresh = record.refresh or outdated(outputs, issued)
         result = stacks.update(self.ws, spec, self.service.settings, refresh=refresh)
         if refresh:  # a certificate that timed out left the stack: it goes
-            adoption.find_strays_deleting_timed_out(self.job_id, self.recorded())
+            adoption.find_strays_deleting_timed_out(self.service.aws, self.job_id, self.recorded())
         return {name: value.value for name, value in result.outputs.items()}
 
     def recorded(self) -> list[str]:
@@ -185,7 +185,9 @@ class Step:
         its stack made nothing)."""
         if self.store.get_blob(self.job_id, STACK_CONFIG) is None:
             return
-        found = adoption.find_strays_deleting_timed_out(self.job_id, self.recorded())
+        found = adoption.find_strays_deleting_timed_out(
+            self.service.aws, self.job_id, self.recorded()
+        )
         if found:
             adoption.adopt(auto.Stack.select(self.job_id, self.ws), found)
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provisioning import aws_clients
+from provisioning.aws_clients import AwsClients
 from provisioning.engine.state import stack_outputs
 from provisioning.errors import DamagedJob
 from provisioning.jobs.record import JobRecord
@@ -145,7 +146,7 @@ def news_from_aws(service: Service, record: JobRecord) -> bool:
     earlier look failed. A look that fails is recorded instead (see
     ``checks_failed``); a checkpoint that can't be read is the job's damage."""
     try:
-        news, failures = asked(stack_outputs(service.backend, record.jobId))
+        news, failures = asked(service.aws, stack_outputs(service.backend, record.jobId))
     except DamagedJob:
         raise
     except Exception as error:  # noqa: BLE001 - recorded on the job and logged, never silent
@@ -162,10 +163,10 @@ def news_from_aws(service: Service, record: JobRecord) -> bool:
     return change(service.store, record.jobId, mark) is not None and news
 
 
-def asked(outputs: dict[str, Any] | None) -> tuple[bool, dict[str, str]]:
+def asked(aws: AwsClients, outputs: dict[str, Any] | None) -> tuple[bool, dict[str, str]]:
     """What AWS says of the items that wait on it: whether anything changed,
     and why items failed."""
-    acm, cloudfront = aws_clients.acm(), aws_clients.client("cloudfront")
+    acm, cloudfront = aws.acm(), aws.cloudfront()
     news = False
     failures: dict[str, str] = {}
     for item in items_of(outputs):

@@ -25,6 +25,7 @@ from provisioning.sandbox.session import ACCOUNT
 from provisioning.service import Service
 from provisioning.settings import Settings
 from provisioning.worker.supervisor import Supervisor
+from tests.clients import PROCESS
 from tests.engine.jobs_helpers import REQUESTS, aws
 
 pytestmark = pytest.mark.engine
@@ -81,7 +82,8 @@ def receiver() -> Iterator[Receiver]:
 
 def with_webhook(settings: Settings, url: str) -> Service:
     return Service.start(
-        settings.model_copy(update={"webhook_url": url, "webhook_secret": SecretStr(SECRET)})
+        settings.model_copy(update={"webhook_url": url, "webhook_secret": SecretStr(SECRET)}),
+        PROCESS,
     )
 
 
@@ -199,7 +201,7 @@ def test_events_reach_an_sqs_queue_subscribed_to_the_sns_topic(settings: Setting
     queue = sqs.create_queue(QueueName="ssl-saas-events")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
-    service = Service.start(settings.model_copy(update={"sns_topic_arn": topic}))
+    service = Service.start(settings.model_copy(update={"sns_topic_arn": topic}), PROCESS)
     job_id = job_calls.submit(
         service, (REQUESTS / "import-one-working.json").read_bytes(), lambda _: None
     )

@@ -37,6 +37,7 @@ from provisioning.sandbox.moto_server import FAKE_CREDENTIALS, free_port
 from provisioning.sandbox.session import EXAMPLE_TEMPLATE_IDS, moto_client
 from provisioning.settings import Settings
 from provisioning.templates.versions import S3Store, save_current
+from tests.clients import PROCESS
 from tests.engine.jobs_helpers import API_KEY, REPO, TEMPLATE
 from tests.material import issue
 
@@ -272,7 +273,7 @@ def test_jobs_survive_a_killed_instance(instances: list[Instance]) -> None:
                 assert end <= start, f"two steps of job {job_id} ran at once: {intervals}"
         assert set(spans) == set(job_ids)
 
-        backend = Backend.of(worker.settings)
+        backend = Backend.of(worker.settings, PROCESS)
         for job_id in job_ids:
             owned = {r.get("id") for r in stack_resources(backend, job_id)}
             for arn in tagged(job_id):

@@ -75,7 +75,7 @@ def test_clone_of_every_field_differs_from_its_template_only_by_the_overrides(
         IfMatch=live["ETag"],
         DistributionConfig={**source, "CallerReference": reference},
     )
-    version = open_store(service.settings.config_store_url).save(TEMPLATE, source)
+    version = open_store(service.settings.config_store_url, service.aws).save(TEMPLATE, source)
     supervisor = Supervisor(service)
     job_id = job_calls.submit(service, json.dumps(request(version)).encode(), supervisor.launch)
     job = drive(job_id, supervisor, "SUCCESS")
