@@ -44,7 +44,9 @@ from tests.material import issue
 pytestmark = pytest.mark.engine
 JOBS = 30
 BUCKET, TABLE, KEY_ALIAS = "instances-state", "instances-jobs", "alias/instances"
-STEP_LINE = re.compile(r"^(\S+ \S+) provisioning\.worker\.step step (begins|ends): job (\S+) by (\S+)$")
+STEP_LINE = re.compile(
+    r"^(\S+ \S+) provisioning\.worker\.step step (begins|ends): job (\S+) by (\S+)$"
+)
 
 
 @dataclass
