@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import boto3
@@ -145,3 +145,25 @@ def named(call: Callable[..., T], *args: Any) -> T:
         if found is None or not found.transient:
             raise
         raise found from None
+
+
+# Every key type ACM has: without them, ListCertificates lists RSA 2048
+# certificates only.
+CERTIFICATE_KEY_TYPES = [
+    "RSA_1024",
+    "RSA_2048",
+    "RSA_3072",
+    "RSA_4096",
+    "EC_prime256v1",
+    "EC_secp384r1",
+    "EC_secp521r1",
+]
+
+
+def list_certificates(acm: Any) -> Iterator[dict[str, Any]]:
+    """Every certificate summary ACM holds in the client's region, all pages."""
+    pages = acm.get_paginator("list_certificates").paginate(
+        Includes={"keyTypes": CERTIFICATE_KEY_TYPES}
+    )
+    for page in pages:
+        yield from page["CertificateSummaryList"]

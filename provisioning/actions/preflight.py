@@ -24,7 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from provisioning.aws_clients import AwsClients
+from provisioning.aws_clients import AwsClients, list_certificates
 from provisioning.errors import Problem, RequestRejected
 from provisioning.program.inputs import covered, shared_certificates
 from provisioning.program.spec import Template
@@ -34,16 +34,6 @@ from provisioning.settings import CERTIFICATE_REGION
 log = logging.getLogger("provisioning.actions.preflight")
 
 PARALLEL_REQUESTS = 8
-# Every key type, or ListCertificates counts RSA 2048 certificates only.
-KEY_TYPES = [
-    "RSA_1024",
-    "RSA_2048",
-    "RSA_3072",
-    "RSA_4096",
-    "EC_prime256v1",
-    "EC_secp384r1",
-    "EC_secp521r1",
-]
 
 
 @dataclass(frozen=True)
@@ -198,5 +188,4 @@ def fetch_quota(quotas: Any, quota: Quota) -> int:
 
 
 def count_certificates(acm: Any) -> int:
-    pages = acm.get_paginator("list_certificates").paginate(Includes={"keyTypes": KEY_TYPES})
-    return sum(len(page["CertificateSummaryList"]) for page in pages)
+    return sum(1 for _ in list_certificates(acm))

@@ -261,19 +261,6 @@ async def openapi(request: Request) -> dict[str, Any]:
 def certificate_summaries(aws: AwsClients) -> list[dict[str, Any]]:
     """Every certificate in the region CloudFront uses, all pages of them."""
     acm = aws.acm()
-    pages = acm.get_paginator("list_certificates").paginate(
-        Includes={
-            "keyTypes": [
-                "RSA_1024",
-                "RSA_2048",
-                "RSA_3072",
-                "RSA_4096",
-                "EC_prime256v1",
-                "EC_secp384r1",
-                "EC_secp521r1",
-            ]
-        }
-    )
     return [
         {
             "arn": summary["CertificateArn"],
@@ -286,8 +273,7 @@ def certificate_summaries(aws: AwsClients) -> list[dict[str, Any]]:
             "notAfter": iso(summary.get("NotAfter")),
             "inUse": summary.get("InUse"),
         }
-        for page in pages
-        for summary in page["CertificateSummaryList"]
+        for summary in aws_clients.list_certificates(acm)
     ]
 
 
