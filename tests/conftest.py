@@ -27,8 +27,8 @@ from provisioning.service import Service
 from provisioning.settings import Settings
 from provisioning.worker import supervisor as watcher
 from provisioning.worker.supervisor import Supervisor
-from tests.api_fixtures import KEY, PASSPHRASE
 from tests.clients import PROCESS
+from tests.helpers import KEY, PASSPHRASE
 
 _tables = itertools.count(1)
 

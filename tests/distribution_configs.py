@@ -2,7 +2,7 @@
 engine round trip, so both check the same hand-written template.
 
 FULL uses every translatable field of the CloudFront API (the coverage test
-in test_distribution_translation.py fails when a field is added to the API
+in test_translation.py fails when a field is added to the API
 and no configuration here sets it); the variants swap the parts FULL can
 only show one way, such as legacy caching and the certificate kind. The
 edge cases hold what CloudFront reports but pulumi-aws reads back

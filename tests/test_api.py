@@ -45,8 +45,8 @@ from provisioning.request.validation import validate_text
 from provisioning.service import Service
 from provisioning.settings import Settings
 from provisioning.worker.supervisor import Supervisor
-from tests.api_fixtures import KEY, call, write_outputs
 from tests.clients import ACM, PROCESS, StandIn
+from tests.helpers import KEY, call, write_outputs
 from tests.records import JOB, stored
 
 UNKNOWN = "99999999-2222-4333-8444-555555555555"

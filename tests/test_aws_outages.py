@@ -25,8 +25,8 @@ from provisioning.jobs.states import Phase
 from provisioning.sandbox.moto_server import free_port
 from provisioning.service import Service
 from provisioning.worker.supervisor import Supervisor, news_from_aws
-from tests.api_fixtures import KEY
 from tests.clients import PROCESS
+from tests.helpers import KEY
 from tests.records import stored
 
 ACCOUNT = "123456789012"

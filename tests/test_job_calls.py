@@ -23,7 +23,7 @@ from provisioning.jobs.store import INPUTS, SEALED_KEYS
 from provisioning.program.inputs import JobInputs
 from provisioning.service import Service
 from provisioning.settings import Settings
-from tests.api_fixtures import write_outputs
+from tests.helpers import write_outputs
 from tests.material import Issued, issue, private_ca
 from tests.moto_account import distribution
 from tests.records import stored

@@ -42,7 +42,7 @@ from provisioning.service import Service
 from provisioning.settings import Settings
 from provisioning.templates.versions import LocalStore
 from provisioning.worker.supervisor import Supervisor
-from tests.api_fixtures import KEY
+from tests.helpers import KEY
 from tests.records import job_record
 
 REQUESTS = Path(__file__).resolve().parents[1] / "requests"

@@ -31,7 +31,7 @@ from provisioning.program.inputs import JobInputs, JobItem, TemplatePin
 from provisioning.service import Service
 from provisioning.worker import lease, step
 from provisioning.worker.supervisor import Supervisor
-from tests.api_fixtures import PASSPHRASE, call, write_outputs
+from tests.helpers import PASSPHRASE, call, write_outputs
 from tests.material import Issued, issue
 from tests.records import JOB, stored
 
