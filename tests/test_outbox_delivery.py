@@ -8,7 +8,10 @@ mid-page stops nothing."""
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
+import urllib.error
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -146,8 +149,6 @@ class Refusing:
         self.status = status
 
     def open(self, request: Any, timeout: float) -> Any:
-        import urllib.error
-
         assert request.get_method() == "POST" and timeout == outbox.SEND_TIMEOUT
         raise urllib.error.HTTPError(request.full_url, self.status, "no", {}, None)  # type: ignore[arg-type]
 
@@ -357,3 +358,141 @@ def test_a_damaged_record_mid_page_on_dynamodb_stops_nothing(aws: str, tmp_path:
     assert [isinstance(r, DamagedJob) for r in listed] == [False, False, True, False, False]
     outbox.sweep(service)
     assert sorted(job for job, _, _ in warnings(service)) == sorted(jobs - {damaged})
+
+
+# -- what the dispatcher says, and its thread -----------------------------------------
+
+
+def outbox_log(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "provisioning.events.outbox"]
+
+
+class Answering:
+    """A webhook endpoint whose every POST raises ``error``; while it is
+    asked, the delivery as stored is recorded."""
+
+    def __init__(self, service: Service, error: Exception) -> None:
+        self.service, self.error = service, error
+        self.stored: list[tuple[float, Delivery]] = []
+
+    def open(self, request: Any, timeout: float) -> Any:
+        assert timeout == outbox.SEND_TIMEOUT
+        self.stored += [(time.time(), d) for d in self.service.store.deliveries(HOOK, 10)]
+        raise self.error
+
+
+def test_a_delivery_being_sent_is_claimed_for_a_minute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = make_service(tmp_path, webhook_url=HOOK)
+    endpoint = Answering(service, TimeoutError("timed out"))
+    monkeypatch.setattr(outbox, "OPENER", endpoint)
+    post(service, [catalog.accepted(JOB, "create", 1)])
+    Dispatcher(service).deliver_due()
+    ((asked_at, claimed),) = endpoint.stored
+    assert claimed.attempts == 1
+    assert asked_at + outbox.CLAIM_SECONDS - 1 <= claimed.next_attempt <= asked_at + 60
+    (left,) = service.store.deliveries(HOOK, 10)
+    assert left.last_error == "TimeoutError"  # neither HTTP nor unreachable: its kind
+
+
+def test_each_failure_is_logged_with_its_target_and_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    service = make_service(tmp_path, webhook_url=f"{HOOK}?token=secret")
+    post(service, [catalog.accepted(JOB, "create", 1)])
+    monkeypatch.setattr(outbox, "OPENER", Refusing(503))
+    with caplog.at_level(logging.INFO, logger="provisioning.events.outbox"):
+        Dispatcher(service).deliver_due()
+        (left,) = service.store.deliveries(f"{HOOK}?token=secret", 10)
+        service.store.put_delivery(
+            left.model_copy(update={"next_attempt": 0.0, "attempts": outbox.GIVE_UP_AFTER - 1})
+        )
+        Dispatcher(service).deliver_due()
+        post(service, [catalog.destroyed(JOB)])
+        monkeypatch.setattr(outbox, "OPENER", Refusing(410))
+        Dispatcher(service).deliver_due()
+    assert outbox_log(caplog) == [
+        f"delivering event to {HOOK} failed (HTTP 503); trying again in 5 s",
+        f"gave up delivering event to {HOOK} after {outbox.GIVE_UP_AFTER} tries: HTTP 503",
+        f"{HOOK} refused an event for good: HTTP 410",
+    ]
+
+
+def test_a_failed_round_is_logged_and_the_dispatcher_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    service = make_service(tmp_path, webhook_url=HOOK)
+    stop = threading.Event()
+    swept: list[Service] = []
+    monkeypatch.setattr(outbox, "sweep", swept.append)
+    dispatcher = Dispatcher(service)
+
+    def failing() -> int:
+        stop.set()
+        raise ConnectionResetError("reset")
+
+    monkeypatch.setattr(dispatcher, "deliver_due", failing)
+    with caplog.at_level(logging.WARNING, logger="provisioning.events.outbox"):
+        dispatcher.run_forever(stop)
+    assert swept == [service]
+    assert outbox_log(caplog) == ["delivering events failed: ConnectionResetError"]
+
+
+def test_a_job_the_sweep_cannot_read_is_logged_by_its_id(
+    aws: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    service = make_service(tmp_path, webhook_url=HOOK)
+    job_id = add_job(service, 1, [output("a", imported(["a.example.com"], 5))])
+    (Path(service.backend.root) / stack_key(job_id)).write_text("not json")
+    with caplog.at_level(logging.WARNING, logger="provisioning.events.outbox"):
+        outbox.sweep(service)
+    (logged,) = outbox_log(caplog)
+    assert logged.startswith(f"job {job_id}: looking for events failed: ")
+    assert logged != f"job {job_id}: looking for events failed: None"
+
+
+def test_the_sweep_reads_jobs_a_hundred_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = make_service(tmp_path, webhook_url=HOOK)
+    for n in range(1, 4):
+        add_job(service, n, [])
+    asked: list[tuple[int, str | None]] = []
+    page = service.store.page
+
+    def recorded(limit: int, after: str | None) -> Any:
+        asked.append((limit, after))
+        return page(limit, after)
+
+    monkeypatch.setattr(service.store, "page", recorded)
+    outbox.sweep(service)
+    assert asked == [(100, None)]
+
+
+@pytest.mark.parametrize("configured", [True, False])
+def test_the_dispatcher_runs_on_a_daemon_thread_when_events_have_a_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, configured: bool
+) -> None:
+    service = make_service(tmp_path, **({"webhook_url": HOOK} if configured else {}))
+    ran: list[tuple[Service, threading.Event, bool]] = []
+    running = threading.Event()
+
+    def run_forever(self: Dispatcher, stop: threading.Event) -> None:
+        ran.append((self.service, stop, threading.current_thread().daemon))
+        running.set()
+
+    monkeypatch.setattr(Dispatcher, "run_forever", run_forever)
+    stop = threading.Event()
+    outbox.start(service, stop)
+    assert running.wait(2 if configured else 0.3) is configured
+    assert ran == ([(service, stop, True)] if configured else [])
+
+
+def test_a_failing_managed_renewal_without_a_reason_says_so() -> None:
+    acm = Described(
+        {"arn:managed": {"Type": "AMAZON_ISSUED", "RenewalSummary": {"RenewalStatus": "FAILED"}}}
+    )
+    item = output("managed", "arn:managed")
+    (found,) = outbox.certificate_warnings(acm, {"jobId": JOB, "items": [item]}, datetime.now(UTC))
+    assert found.data["reason"] == "ACM's managed renewal is failing: no reason given"
