@@ -180,8 +180,15 @@ EQUIVALENT = (
     Equivalent(
         "provisioning.engine.adoption.x_tagged",
         'arn.rsplit("/", 1)[-1]',
-        r'arn\.(rsplit\("/", ?(2|None)?\)|split\("/", 1\))\[-1\]',
-        'a CloudFront distribution\'s ARN holds one "/": every split of it ends with the id',
+        r'arn\.(rsplit\("/", ?(2|None)?\)\[-1\]|rsplit\("/", 1\)\[\+1\]|split\("/", 1\)\[-1\])',
+        'a CloudFront distribution\'s ARN holds one "/": every split of it ends with the id, '
+        "its second part",
+    ),
+    Equivalent(
+        "provisioning.engine.adoption.x_tagged",
+        'resource.get("Tags", [])',
+        r'resource\.get\("Tags", ?(None)?\)',
+        "a resource found by a tag filter always comes with its tags",
     ),
     Equivalent(
         "provisioning.events.catalog.x_expiring",
