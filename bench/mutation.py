@@ -229,6 +229,12 @@ EQUIVALENT = (
     ),
     Equivalent(
         "provisioning.events.outbox.x_send",
+        'encode("ascii", "replace")',
+        r'encode\("ASCII", "replace"\)',
+        "Python looks codec names up case-insensitively",
+    ),
+    Equivalent(
+        "provisioning.events.outbox.x_send",
         "answer.read(1024)",
         r"answer\.read\((None|1025)\)",
         "the answer is read only to end the exchange: how much of it is read changes nothing "
