@@ -1,6 +1,6 @@
-"""Helpers for tests that drive the HTTP app (its fixtures, and the
-service's, are in tests/conftest.py): the API key and passphrase the
-service is set up with, a call to the app, and a job's stack outputs."""
+"""Helpers for tests (the shared fixtures are in tests/conftest.py): the API
+key and passphrase the service is set up with, a call to the app, a job's
+stack outputs, and a service whose settings a test states itself."""
 
 from __future__ import annotations
 
@@ -11,9 +11,15 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from pydantic import SecretStr
 
-from provisioning.engine.state import stack_key
+from provisioning.aws_clients import AwsClients
+from provisioning.engine.state import Backend, stack_key
+from provisioning.jobs.local_store import LocalJobStore
+from provisioning.jobs.store import JobStore
 from provisioning.service import Service
+from provisioning.settings import Settings
+from tests.clients import PROCESS
 
 KEY = "the-api-key"
 PASSPHRASE = "unit test passphrase"
@@ -39,3 +45,18 @@ def write_outputs(service: Service, job_id: str, outputs: dict[str, Any]) -> Non
     path.parent.mkdir(parents=True, exist_ok=True)
     stack = {"type": "pulumi:pulumi:Stack", "outputs": outputs}
     path.write_text(json.dumps({"checkpoint": {"latest": {"resources": [stack]}}}))
+
+
+def make_service(
+    tmp_path: Path,
+    store: JobStore | None = None,
+    aws: AwsClients = PROCESS,
+    secret: str = "s3cret",
+    **settings: Any,
+) -> Service:
+    """A service on ``settings`` alone (webhooks, a topic, intervals: what a
+    test varies within itself), on the local job store unless given
+    another, with the process's AWS clients unless given stand-ins."""
+    configured = Settings(state_dir=tmp_path, webhook_secret=SecretStr(secret), **settings)
+    jobs = store or LocalJobStore(tmp_path / "jobs")
+    return Service(configured, jobs, Backend.of(configured, aws), aws)

@@ -177,3 +177,9 @@ def issue(
     )
     key_pem = leaf_key.private_bytes(serialization.Encoding.PEM, _FORMATS[key_format], encryption)
     return Issued(cert_pem=pem(leaf), key_pem=key_pem.decode(), chain_pem=ca.chain_pem)
+
+
+def second_ca() -> CA:
+    """A CA other than ``private_ca()``'s, root and intermediates their own:
+    a certificate it issues comes with another chain."""
+    return private_ca("Second Sandbox")

@@ -18,18 +18,16 @@ from typing import Any
 
 import pytest
 from moto.acm.models import acm_backends
-from pydantic import SecretStr
 
 from provisioning.aws_clients import AwsClients
-from provisioning.engine.state import Backend, stack_key
+from provisioning.engine.state import stack_key
 from provisioning.events import outbox
 from provisioning.events.outbox import Dispatcher
-from provisioning.jobs.local_store import LocalJobStore
 from provisioning.jobs.states import Phase
 from provisioning.jobs.store import EMITTED
 from provisioning.service import Service
-from provisioning.settings import Settings
 from tests.clients import ACM, PROCESS, StandIn
+from tests.helpers import make_service
 from tests.material import issue
 from tests.records import stored
 
@@ -49,13 +47,8 @@ def _no_inherited_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def make_service(tmp_path: Path, aws: AwsClients = PROCESS, **settings: Any) -> Service:
-    configured = Settings(state_dir=tmp_path, webhook_secret=SecretStr("s3cret"), **settings)
-    return Service(configured, LocalJobStore(tmp_path / "jobs"), Backend.of(configured, aws), aws)
-
-
 def hooked(tmp_path: Path, aws: AwsClients = PROCESS, **settings: Any) -> Service:
-    return make_service(tmp_path, aws, webhook_url=HOOK, **settings)
+    return make_service(tmp_path, aws=aws, webhook_url=HOOK, **settings)
 
 
 def job_id(n: int) -> str:
