@@ -29,8 +29,9 @@ from provisioning.jobs.store import Delivery
 from provisioning.program.outputs import ItemOutputs
 from provisioning.service import Service
 from tests.clients import PROCESS, StandIn
-from tests.helpers import make_service
+from tests.helpers import make_service, write_outputs
 from tests.material import issue
+from tests.records import job_record
 
 JOB = "11111111-2222-4333-8444-555555555555"
 HOOK = "https://hooks.example.com/ssl"
@@ -213,20 +214,9 @@ def monkeypatch_store(service: Service, written: list[list[Delivery]]) -> None:
 
 def add_job(service: Service, n: int, items: list[dict[str, Any]]) -> str:
     job_id = f"00000000-0000-4000-8000-{n:012d}"
-    made = JobRecord(
-        jobId=job_id,
-        jobType="create",
-        creationDate="2026-11-30T00:00:00+00:00",
-        job_input={},
-        items=len(items),
-        auto_creation=False,
-        phase=Phase.DONE,
-    )
+    made = job_record(job_id, job_input={}, items=len(items), auto_creation=False, phase=Phase.DONE)
     service.store.create(made, {})
-    path = Path(service.backend.root) / stack_key(job_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    stack = {"type": "pulumi:pulumi:Stack", "outputs": {"items": items}}
-    path.write_text(json.dumps({"checkpoint": {"latest": {"resources": [stack]}}}))
+    write_outputs(service, job_id, {"items": items})
     return job_id
 
 

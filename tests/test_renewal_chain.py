@@ -21,6 +21,7 @@ from provisioning.jobs.store import INPUTS, JobStore
 from provisioning.program.inputs import JobInputs, JobItem
 from provisioning.service import Service
 from tests.material import Issued, issue, private_ca, second_ca
+from tests.records import job_record
 
 JOB = "11111111-2222-4333-8444-555555555555"
 UNKNOWN = "99999999-2222-4333-8444-555555555555"
@@ -54,15 +55,17 @@ def job(
         minimum_protocol_version="TLSv1.2_2021",
         accepted_at=datetime(2026, 11, 30, tzinfo=UTC),
     )
-    record = JobRecord(
-        jobId=JOB,
-        jobType="import",
-        creationDate="2026-11-30T00:00:00+00:00",
-        job_input={"acm_op": "import"},
-        items=2,
-        auto_creation=auto_creation,
-        phase=Phase.DONE,
-    ).model_copy(update=changes)
+    record = job_record(
+        JOB,
+        **{
+            "jobType": "import",
+            "job_input": {"acm_op": "import"},
+            "items": 2,
+            "auto_creation": auto_creation,
+            "phase": Phase.DONE,
+            **changes,
+        },
+    )
     service.store.create(record, {INPUTS: inputs.model_dump_json().encode()})
     return inputs
 
@@ -151,14 +154,7 @@ def test_an_unknown_job_is_named_in_the_refusal(service: Service, job_id: str) -
 
 
 def test_a_job_without_inputs_is_unknown(service: Service) -> None:
-    made = JobRecord(
-        jobId=JOB,
-        jobType="import",
-        creationDate="2026-11-30T00:00:00+00:00",
-        job_input={"acm_op": "import"},
-        items=1,
-        auto_creation=False,
-    )
+    made = job_record(JOB, jobType="import", job_input={"acm_op": "import"}, auto_creation=False)
     service.store.create(made, {})
     with pytest.raises(UnknownJob) as refused:
         renewing(service)

@@ -26,7 +26,7 @@ from provisioning.actions import job_calls
 from provisioning.api.app import create_app
 from provisioning.engine import stacks
 from provisioning.engine.state import lock_prefix, stack_outputs
-from provisioning.jobs.record import JobRecord, Lease
+from provisioning.jobs.record import Lease
 from provisioning.jobs.states import Phase
 from provisioning.jobs.store import INPUTS, SEALED_KEYS, STACK_CONFIG
 from provisioning.sandbox.moto_server import free_port
@@ -34,6 +34,7 @@ from provisioning.service import Service
 from provisioning.worker.supervisor import Supervisor
 from tests.engine.jobs_helpers import API_KEY, REPO, REQUESTS, TEMPLATE, aws, comparable, drive
 from tests.material import issue
+from tests.records import job_record
 
 pytestmark = pytest.mark.engine
 
@@ -188,16 +189,7 @@ def test_api_refuses_with_json_errors(api: str, service: Service) -> None:
         busy_id = "11111111-2222-3333-4444-555555555555"
         lease = Lease(owner="another instance", expires=time.time() + 3600)
         service.store.create(
-            JobRecord(
-                jobId=busy_id,
-                jobType="create",
-                creationDate="2026-11-30T00:00:00+00:00",
-                job_input={},
-                items=1,
-                auto_creation=True,
-                phase=Phase.RUNNING,
-                lease=lease,
-            ),
+            job_record(busy_id, job_input={}, phase=Phase.RUNNING, lease=lease),
             {},
         )
         # Accepted while a step holds the job; that step destroys it when its update ends.
@@ -400,14 +392,7 @@ def test_large_import_requests_reach_stack_config_whole_and_secret(service: Serv
     assert len(json.dumps({k: v.get_secret_value() for k, v in keys.items()})) > 64 * 1024
     job_id = "22222222-3333-4444-5555-666666666666"
     service.store.create(
-        JobRecord(
-            jobId=job_id,
-            jobType="import",
-            creationDate="2026-11-30T00:00:00+00:00",
-            job_input={},
-            items=40,
-            auto_creation=False,
-        ),
+        job_record(job_id, jobType="import", job_input={}, items=40, auto_creation=False),
         {INPUTS: b"{}"},
     )
     with stacks.job_workspace(service.settings, service.store, job_id) as ws:
