@@ -141,3 +141,17 @@ def supervisor(service: Service, launched: list[str], steps: list[list[str]]) ->
 @pytest.fixture
 def app(service: Service, supervisor: Supervisor) -> FastAPI:
     return create_app(service, supervisor=supervisor, watch=False)
+
+
+@pytest.fixture
+def no_event_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests of events state their targets and intervals themselves; none
+    leak in from the environment."""
+    for name in (
+        "SSL_SAAS_WEBHOOK_URL",
+        "SSL_SAAS_WEBHOOK_SECRET",
+        "SSL_SAAS_SNS_TOPIC_ARN",
+        "SSL_SAAS_EXPIRY_CHECK_SECONDS",
+        "PULUMI_BACKEND_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)

@@ -43,11 +43,7 @@ TOPIC = "arn:aws:sns:us-east-1:123456789012:ssl-events"
 _ids = itertools.count(1)
 
 
-@pytest.fixture(autouse=True)
-def _no_inherited_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test states its targets; none leak in from the environment."""
-    for name in ("SSL_SAAS_WEBHOOK_URL", "SSL_SAAS_WEBHOOK_SECRET", "SSL_SAAS_SNS_TOPIC_ARN"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_event_settings")
 
 
 def job_events(job_id: str) -> list[Event]:

@@ -38,16 +38,7 @@ HOOK = "https://hooks.example.com/ssl"
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:ssl-events"
 
 
-@pytest.fixture(autouse=True)
-def _no_inherited_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "SSL_SAAS_WEBHOOK_URL",
-        "SSL_SAAS_WEBHOOK_SECRET",
-        "SSL_SAAS_SNS_TOPIC_ARN",
-        "SSL_SAAS_EXPIRY_CHECK_SECONDS",
-        "PULUMI_BACKEND_URL",
-    ):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_event_settings")
 
 
 # -- SNS ----------------------------------------------------------------------------
