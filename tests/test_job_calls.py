@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
-from provisioning.actions import job_calls
+from provisioning.actions import job_calls, preflight
 from provisioning.engine.state import stack_key
-from provisioning.errors import DamagedJob, RequestRejected, StaleRecord, UnknownJob
+from provisioning.errors import DamagedJob, Problem, RequestRejected, StaleRecord, UnknownJob
+from provisioning.events import outbox
+from provisioning.events.catalog import Event, EventType
 from provisioning.jobs.ids import valid_id
 from provisioning.jobs.record import JobRecord, Lease
 from provisioning.jobs.sealed_keys import unseal
@@ -171,6 +173,48 @@ def test_an_imported_key_is_stored_only_sealed(service: Service) -> None:
         issued.cert_pem,
         issued.chain_pem,
     )
+
+
+def test_submission_and_preview_ask_the_accounts_pre_flight(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the account would refuse (pre-flight) refuses both, with the
+    service's own AWS clients and the validated request, and nothing is
+    stored or launched."""
+    asked: list[tuple[object, list[str], dict[str, object]]] = []
+
+    def refusing(aws: object, valid: Any, templates: dict[str, object]) -> None:
+        asked.append((aws, [i.key for i in valid.items], dict(templates)))
+        raise RequestRejected([Problem("cnameList[0]", "already an alias elsewhere")])
+
+    monkeypatch.setattr(preflight, "check", refusing)
+    launched: list[str] = []
+    for call in (
+        lambda: job_calls.submit(service, body(CREATE), launched.append),
+        lambda: job_calls.preview(service, body(CREATE)),
+    ):
+        with pytest.raises(RequestRejected) as refused:
+            call()
+        assert [str(p) for p in refused.value.problems] == [
+            "cnameList[0]: already an alias elsewhere"
+        ]
+    expected = (service.aws, ["cnameList[0]", "cnameList[1]"], {})
+    assert asked == [expected, expected]
+    assert launched == []
+    assert job_calls.statuses(service) == ([], None)
+
+
+def test_an_accepted_job_posts_its_acceptance(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    posted: list[tuple[Service, list[Event]]] = []
+    monkeypatch.setattr(outbox, "post", lambda to, events: posted.append((to, events)))
+    job = job_calls.submit(service, body(CREATE), lambda _: None)
+    [(to, events)] = posted
+    assert to is service
+    assert [(e.type, e.jobId, e.data) for e in events] == [
+        (EventType.JOB_ACCEPTED, job, {"jobType": "create", "items": 2})
+    ]
 
 
 def test_a_refused_request_stores_and_launches_nothing(service: Service) -> None:
