@@ -43,7 +43,10 @@ MODULES = {
     "states": ("provisioning/jobs/states.py", ("tests/test_job_states.py",)),
     "published": ("provisioning/jobs/published.py", ("tests/test_published.py",)),
     "supervisor": ("provisioning/worker/supervisor.py", ("tests/test_supervisor.py",)),
-    "job_calls": ("provisioning/actions/job_calls.py", ("tests/test_job_calls.py",)),
+    "job_calls": (
+        "provisioning/actions/job_calls.py",
+        ("tests/test_job_calls.py", "tests/test_idempotency.py", "tests/test_damage.py"),
+    ),
     "app": ("provisioning/api/app.py", ("tests/test_api.py",)),
     "deps": ("provisioning/api/deps.py", ("tests/test_api.py",)),
     "routes": ("provisioning/api/routes.py", ("tests/test_api.py",)),
